@@ -1,0 +1,468 @@
+"""The shared estimator: validation, training, inference, feature names, devices.
+
+A variant subclasses :class:`BaseAutoencoder` and overrides only the slot that
+is its difference (see ``shared/design.md``, "one objective, four slots")::
+
+    loss = criterion(decode(code_layer(encode(corruption(X)))), X) + penalty(module, X, code)
+
+============================  ===================================  ===================
+slot                          default                              overridden by
+============================  ===================================  ===================
+``_build_corruption(X)``      identity                             DenoisingAE
+``_build_code_layer()``       identity                             SparseAE
+``_elementwise_nll``          squared error or Bernoulli           VAE
+``_penalty``                  zero                                 Sparse/Contractive/VAE
+============================  ===================================  ===================
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from ._compat import Interval, StrOptions, _fit_context, validate_data
+from ._torch_utils import (
+    resolve_device,
+    seeded,
+    supports_fused_adam,
+    thread_budget,
+    to_numpy,
+    to_tensor,
+)
+from ._training import (
+    AutoencoderNet,
+    TensorDataset,
+    progress_callbacks,
+    stopping_callback,
+)
+from .losses import bernoulli_nll, squared_error, sum_features
+from .nn import ACTIVATIONS, Autoencoder, mlp
+
+# Rows per forward pass at inference: bounds memory on large inputs while
+# keeping per-call overhead negligible.
+_INFERENCE_BATCH = 8192
+
+_MAX_SEED = np.iinfo(np.int32).max
+
+
+class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Base class of every skae autoencoder. Not meant to be used directly."""
+
+    _parameter_constraints = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "loss": [StrOptions({"squared_error", "binary_crossentropy"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "device": [str, torch.device],
+        "callbacks": [list, None],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        loss="squared_error",
+        alpha=1e-4,
+        batch_size="auto",
+        learning_rate_init=1e-3,
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        device="cpu",
+        callbacks=None,
+    ):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.loss = loss
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.device = device
+        self.callbacks = callbacks
+
+    # ------------------------------------------------------------------ slots
+    def _build_module(self, X):
+        """The torch module, built from the slots; ``X`` is the validated training data."""
+        hidden = self._hidden_sizes()
+        n_features = X.shape[1]
+        encoder = mlp([n_features, *hidden, self.n_components], self.activation, self._code_activation())
+        decoder = mlp([self.n_components, *reversed(hidden), n_features], self.activation)
+        return Autoencoder(
+            encoder,
+            decoder,
+            corruption=self._build_corruption(X),
+            code_layer=self._build_code_layer(),
+        )
+
+    def _code_activation(self):
+        """The code is linear by default, so a linear autoencoder is exactly PCA-like."""
+        return "identity"
+
+    def _build_corruption(self, X):
+        return None
+
+    def _build_code_layer(self):
+        return None
+
+    def _elementwise_nll(self, output, X):
+        """Negative log-likelihood of each cell of ``X`` given the decoder's output."""
+        if self.loss == "binary_crossentropy":
+            return bernoulli_nll(output, X)
+        return squared_error(output, X)
+
+    def _output_mean(self, output):
+        """The reconstruction (decoder mean) from the decoder's raw output."""
+        if self.loss == "binary_crossentropy":
+            return torch.sigmoid(output)
+        return output
+
+    def _penalty(self, module, X, code):
+        """A regularisation term added to the batch-mean loss; zero by default."""
+        return 0.0
+
+    def _objective(self, module, X, weights=None):
+        """The training loss of a batch: per-sample NLL summed over features, mean over rows."""
+        output, code = module(X)
+        nll = sum_features(self._elementwise_nll(output, X), weights)
+        return nll.mean() + self._penalty(module, X, code)
+
+    def _check_training_data(self, X):
+        """Refuse data that the likelihood cannot explain."""
+        if self.loss == "binary_crossentropy" and (X.min() < 0 or X.max() > 1):
+            raise ValueError(
+                f"loss='binary_crossentropy' needs X in [0, 1], got values in "
+                f"[{X.min():.4g}, {X.max():.4g}]; scale X (e.g. MinMaxScaler) or use "
+                "loss='squared_error'."
+            )
+
+    # ------------------------------------------------------------ public API
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the autoencoder on ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data. Not modified.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X = self._validate_X(X, reset=not (self.warm_start and self._is_fitted()))
+        self._check_training_data(X)
+        return self._train(X, max_epochs=self.max_iter, incremental=self.warm_start)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Train for one more epoch on ``X``, initialising on the first call.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data. Not modified.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The estimator.
+        """
+        X = self._validate_X(X, reset=not self._is_fitted())
+        self._check_training_data(X)
+        return self._train(X, max_epochs=1, incremental=True, partial=True)
+
+    def transform(self, X):
+        """Encode ``X`` into the latent space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, n_components)
+            The codes, in the float dtype of ``X``.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self._predict(self.module_.encode, X)
+
+    def inverse_transform(self, X):
+        """Decode codes back to the input space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Codes, such as those returned by :meth:`transform`.
+
+        Returns
+        -------
+        X_reconstructed : ndarray of shape (n_samples, n_features_in_)
+            The decoder's mean for each code.
+        """
+        check_is_fitted(self)
+        codes = check_array(X, dtype=[np.float64, np.float32])
+        if codes.shape[1] != self.n_components:
+            raise ValueError(
+                f"X has {codes.shape[1]} features, but {type(self).__name__}.inverse_transform "
+                f"is expecting {self.n_components} features (n_components) as input."
+            )
+        return self._predict(lambda code: self._output_mean(self.module_.decode(code)), codes)
+
+    def reconstruct(self, X):
+        """``inverse_transform(transform(X))`` in one pass.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to reconstruct.
+
+        Returns
+        -------
+        X_reconstructed : ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self._predict(lambda x: self._output_mean(self.module_(x)[0]), X)
+
+    def score_samples(self, X):
+        """Minus the reconstruction error of each sample: higher means more normal.
+
+        The error is the training likelihood's negative log-likelihood summed
+        over features (the squared error for ``loss="squared_error"``, the
+        binary cross-entropy for ``loss="binary_crossentropy"``), computed on
+        clean input without any training-time corruption.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self._predict(lambda x: -self._reconstruction_nll(x), X)
+
+    def score(self, X, y=None):
+        """The mean of :meth:`score_samples`, so model selection needs no scorer.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        score : float
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    # ------------------------------------------------------------- internals
+    def _reconstruction_nll(self, X):
+        output, _ = self.module_(X)
+        return sum_features(self._elementwise_nll(output, X))
+
+    def _is_fitted(self):
+        return hasattr(self, "module_")
+
+    def _hidden_sizes(self):
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
+        if any(not isinstance(s, Integral) or s < 1 for s in sizes):
+            raise ValueError(
+                f"hidden_layer_sizes must hold positive integers, got {self.hidden_layer_sizes!r}."
+            )
+        return sizes
+
+    def _validate_X(self, X, reset):
+        allow_nan = self.__sklearn_tags__().input_tags.allow_nan
+        if isinstance(X, pd.DataFrame):
+            non_numeric = [
+                str(column)
+                for column, dtype in X.dtypes.items()
+                if not pd.api.types.is_numeric_dtype(dtype)
+            ]
+            if non_numeric:
+                raise ValueError(
+                    f"X has non-numeric columns {non_numeric}; {type(self).__name__} needs "
+                    "numbers. Encode them first, e.g. with OneHotEncoder in a ColumnTransformer."
+                )
+        return validate_data(
+            self,
+            X,
+            reset=reset,
+            dtype=[np.float64, np.float32],
+            ensure_all_finite="allow-nan" if allow_nan else True,
+        )
+
+    def _predict(self, function, X):
+        """Apply ``function`` to float32 tensors of ``X`` in eval mode, chunk by chunk."""
+        module = self.module_.eval()
+        with torch.inference_mode():
+            chunks = [
+                function(to_tensor(X[start : start + _INFERENCE_BATCH]))
+                for start in range(0, len(X), _INFERENCE_BATCH)
+            ]
+        del module
+        return to_numpy(torch.cat(chunks), X.dtype)
+
+    def _train(self, X, max_epochs, incremental, partial=False, weights=None):
+        """Run the training loop on validated ``X``; set every fitted attribute."""
+        device = resolve_device(self.device)
+        rng = check_random_state(self.random_state)
+        init_seed, train_seed = (int(s) for s in rng.randint(_MAX_SEED, size=2))
+
+        if incremental and self._is_fitted():
+            module, optimizer_state = self.module_, self._optimizer_state
+        else:
+            with seeded(init_seed, torch.device("cpu")):
+                module = self._build_module(X)
+            optimizer_state = None
+            self.loss_curve_, self.validation_scores_, self.n_iter_ = [], [], 0
+
+        train_rows, valid_rows = self._split(len(X), rng, use_validation=self.early_stopping and not partial)
+        train_data = self._dataset(X, weights, train_rows, device)
+        valid_data = None if valid_rows is None else self._dataset(X, weights, valid_rows, device)
+        # "auto" is MLPRegressor's min(200, n_samples); larger sizes are clipped to the data.
+        batch_size = min(200 if self.batch_size == "auto" else self.batch_size, len(train_rows))
+
+        generator = torch.Generator().manual_seed(train_seed)
+        callbacks = progress_callbacks(self.verbose)
+        if not partial:
+            monitor = "valid_loss" if valid_data is not None else "train_loss"
+            callbacks.append(
+                (
+                    "stopping",
+                    stopping_callback(monitor, self.n_iter_no_change, self.tol, valid_data is not None, self.verbose),
+                )
+            )
+        callbacks += list(self.callbacks or [])
+
+        net = AutoencoderNet(
+            module,
+            objective=self._objective,
+            generator=generator,
+            valid_dataset=valid_data,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            lr=self.learning_rate_init,
+            optimizer=torch.optim.Adam,
+            optimizer__weight_decay=self.alpha,
+            optimizer__param_groups=[("*bias", {"weight_decay": 0.0})],
+            optimizer__fused=supports_fused_adam(device) or None,
+            device=device,
+            callbacks=callbacks,
+            verbose=self.verbose,
+        )
+        work_per_batch = batch_size * sum(p.numel() for p in module.parameters())
+        with thread_budget(work_per_batch), seeded(train_seed, device):
+            net.initialize()
+            if optimizer_state is not None:
+                net.optimizer_.load_state_dict(optimizer_state)
+            net.partial_fit(train_data)
+
+        history = net.history
+        n_epochs = len(history)
+        self.module_ = module.to("cpu").eval()
+        self._optimizer_state = _to_cpu(net.optimizer_.state_dict())
+        self.loss_curve_ = self.loss_curve_ + list(history[:, "train_loss"])
+        if valid_data is not None:
+            self.validation_scores_ = self.validation_scores_ + [-v for v in history[:, "valid_loss"]]
+            self.best_validation_score_ = max(self.validation_scores_)
+        self.best_loss_ = min(self.loss_curve_)
+        self.n_iter_ += n_epochs
+        self.device_ = str(device)
+        self._n_features_out = self.n_components
+        if not partial and n_epochs == max_epochs and not _stopped(net):
+            warnings.warn(
+                f"{type(self).__name__}: maximum iterations ({max_epochs}) reached and the "
+                "optimization hasn't converged yet. Increase max_iter or tol.",
+                ConvergenceWarning,
+            )
+        return self
+
+    def _split(self, n_samples, rng, use_validation):
+        rows = np.arange(n_samples)
+        if not use_validation:
+            return rows, None
+        n_valid = max(1, int(round(self.validation_fraction * n_samples)))
+        if n_samples - n_valid < 1:
+            raise ValueError(
+                f"early_stopping=True holds out validation_fraction={self.validation_fraction} "
+                f"of {n_samples} sample(s), leaving none to train on; provide more samples "
+                "or set early_stopping=False."
+            )
+        rows = rng.permutation(n_samples)
+        return rows[n_valid:], rows[:n_valid]
+
+    @staticmethod
+    def _dataset(X, weights, rows, device):
+        return TensorDataset(
+            to_tensor(X[rows], device),
+            None if weights is None else to_tensor(weights[rows], device),
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+def _stopped(net):
+    callback = dict(net.callbacks_).get("stopping")
+    return callback is not None and callback.misses_ >= callback.patience
+
+
+def _to_cpu(state):
+    """An optimizer state dict with every tensor moved to the CPU, for pickling anywhere."""
+    if isinstance(state, torch.Tensor):
+        return state.detach().to("cpu")
+    if isinstance(state, dict):
+        return {key: _to_cpu(value) for key, value in state.items()}
+    if isinstance(state, list):
+        return [_to_cpu(value) for value in state]
+    return state

@@ -1,0 +1,32 @@
+"""Every public estimator through scikit-learn's common checks.
+
+Fast settings for every estimator live in one table, ``FAST``. Checks that
+cannot apply are listed in ``EXPECTED_FAILED_CHECKS`` with the reason.
+"""
+
+import pytest
+from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
+
+from skae import AutoencoderTransformer
+
+FAST = dict(n_components=2, hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+
+ESTIMATORS = [
+    AutoencoderTransformer(**FAST),
+]
+
+EXPECTED_FAILED_CHECKS = {}
+
+
+def _expected_failed_checks(estimator):
+    return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda est: type(est).__name__)
+def test_param_validation(estimator):
+    check_param_validation(type(estimator).__name__, estimator)
