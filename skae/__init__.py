@@ -1,7 +1,18 @@
 """skae: autoencoders as scikit-learn estimators, trained with PyTorch."""
 
+from ._contractive import ContractiveAE
+from ._denoising import DenoisingAE
+from ._sparse import SparseAE
+from ._vae import VAE
 from ._vanilla import AutoencoderTransformer
 
 __version__ = "0.1.0"
 
-__all__ = ["AutoencoderTransformer", "__version__"]
+__all__ = [
+    "AutoencoderTransformer",
+    "ContractiveAE",
+    "DenoisingAE",
+    "SparseAE",
+    "VAE",
+    "__version__",
+]

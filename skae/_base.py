@@ -41,7 +41,7 @@ from ._training import (
     progress_callbacks,
     stopping_callback,
 )
-from .losses import bernoulli_nll, squared_error, sum_features
+from .losses import bernoulli_nll, jacobian_frobenius_exact, squared_error, sum_features
 from .nn import ACTIVATIONS, Autoencoder, mlp
 
 # Rows per forward pass at inference: bounds memory on large inputs while
@@ -49,6 +49,82 @@ from .nn import ACTIVATIONS, Autoencoder, mlp
 _INFERENCE_BATCH = 8192
 
 _MAX_SEED = np.iinfo(np.int32).max
+
+# Training runs in float32; the fitted module is kept in float64 so that a
+# row's output does not depend on which other rows share its batch (float32
+# matrix products round differently for different batch shapes).
+INFERENCE_DTYPE = torch.float64
+
+# Parameter and attribute docs shared by every autoencoder; ``document`` puts them
+# in place of "{base_parameters}" in a class docstring.
+_BASE_PARAMETERS_DOC = """    hidden_layer_sizes : tuple of int, default=(100,)
+        Encoder hidden layers; the decoder mirrors them. ``()`` maps the input
+        straight to the code.
+    activation : {"relu", "tanh", "logistic", "sigmoid", "identity", "elu", \
+"gelu", "leaky_relu", "softplus", "silu"}, default="relu"
+        Activation of the hidden layers. The code and the output are linear.
+    alpha : float, default=1e-4
+        L2 penalty (weight decay) on the weights, not the biases.
+    batch_size : int or "auto", default="auto"
+        Mini-batch size; "auto" is ``min(200, n_samples)``. Larger values are
+        clipped to the number of samples.
+    learning_rate_init : float, default=1e-3
+        Adam's learning rate.
+    max_iter : int, default=200
+        Maximum number of epochs.
+    tol : float, default=1e-4
+        Training stops when the monitored loss (training loss, or validation
+        loss with ``early_stopping``) has not improved by at least ``tol``
+        for ``n_iter_no_change`` consecutive epochs.
+    n_iter_no_change : int, default=10
+        Patience of the stopping rule, in epochs.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data, monitor its loss, and
+        restore the weights of the best validation epoch.
+    validation_fraction : float, default=0.1
+        Fraction held out when ``early_stopping`` is set.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and any sampling. An int makes
+        ``fit`` reproducible bit for bit on CPU; the caller's global torch and
+        numpy RNGs are left untouched.
+    verbose : int, default=0
+        1 prints a table of losses per epoch; 2 adds a progress bar per epoch.
+    warm_start : bool, default=False
+        Continue training the fitted module (and its optimizer state) on the
+        next ``fit`` instead of starting afresh.
+    device : {"cpu", "cuda", "cuda:N", "mps", "auto"} or torch.device, default="cpu"
+        Where to train. "auto" picks CUDA, then MPS, then CPU. The fitted
+        module is kept on CPU, so a model trained on a GPU pickles and loads
+        anywhere; inference runs on CPU.
+    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
+        Extra skorch callbacks, e.g. ``LRScheduler``, ``GradientNormClipping``
+        or ``Checkpoint``.
+
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        The trained autoencoder, on CPU, in eval mode.
+    loss_curve_ : list of float
+        Training loss per epoch.
+    validation_scores_ : list of float
+        Minus the validation loss per epoch (``early_stopping`` only; empty otherwise).
+    best_loss_ : float
+        The lowest training loss reached.
+    n_iter_ : int
+        Number of epochs run.
+    device_ : str
+        The device training ran on.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+"""
+
+
+def document(cls):
+    """Complete ``cls``'s docstring with the parameters every autoencoder shares."""
+    cls.__doc__ = cls.__doc__.replace("{base_parameters}", _BASE_PARAMETERS_DOC.strip("\n"))
+    return cls
 
 
 class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -76,7 +152,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def __init__(
         self,
-        n_components=2,
+        n_components=10,
         *,
         hidden_layer_sizes=(100,),
         activation="relu",
@@ -137,7 +213,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _build_code_layer(self):
         return None
 
-    def _elementwise_nll(self, output, X):
+    def _elementwise_nll(self, module, output, X):
         """Negative log-likelihood of each cell of ``X`` given the decoder's output."""
         if self.loss == "binary_crossentropy":
             return bernoulli_nll(output, X)
@@ -153,10 +229,17 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """A regularisation term added to the batch-mean loss; zero by default."""
         return 0.0
 
+    def _training_callbacks(self):
+        """skorch callbacks a variant needs during training (e.g. a schedule on k)."""
+        return []
+
+    def _set_fitted_statistics(self, X):
+        """Compute variant-specific fitted attributes from the training data."""
+
     def _objective(self, module, X, weights=None):
         """The training loss of a batch: per-sample NLL summed over features, mean over rows."""
         output, code = module(X)
-        nll = sum_features(self._elementwise_nll(output, X), weights)
+        nll = sum_features(self._elementwise_nll(module, output, X), weights)
         return nll.mean() + self._penalty(module, X, code)
 
     def _check_training_data(self, X):
@@ -301,10 +384,36 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         return float(np.mean(self.score_samples(X)))
 
+    def jacobian_norm(self, X):
+        """Frobenius norm of the encoder's Jacobian d code / d x at each sample.
+
+        Computed exactly with ``torch.func``; small values mean codes that are
+        insensitive to small changes of the input (what ``ContractiveAE``
+        penalises).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Points at which to evaluate the Jacobian.
+
+        Returns
+        -------
+        norms : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        module = self.module_.eval()
+        chunks = []
+        for start in range(0, len(X), 256):
+            with torch.no_grad():
+                rows = to_tensor(X[start : start + 256], dtype=INFERENCE_DTYPE)
+            chunks.append(jacobian_frobenius_exact(module.encode, rows).detach().sqrt())
+        return to_numpy(torch.cat(chunks), X.dtype)
+
     # ------------------------------------------------------------- internals
     def _reconstruction_nll(self, X):
         output, _ = self.module_(X)
-        return sum_features(self._elementwise_nll(output, X))
+        return sum_features(self._elementwise_nll(self.module_, output, X))
 
     def _is_fitted(self):
         return hasattr(self, "module_")
@@ -340,11 +449,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         )
 
     def _predict(self, function, X):
-        """Apply ``function`` to float32 tensors of ``X`` in eval mode, chunk by chunk."""
+        """Apply ``function`` to float64 tensors of ``X`` in eval mode, chunk by chunk."""
         module = self.module_.eval()
         with torch.inference_mode():
             chunks = [
-                function(to_tensor(X[start : start + _INFERENCE_BATCH]))
+                function(to_tensor(X[start : start + _INFERENCE_BATCH], dtype=INFERENCE_DTYPE))
                 for start in range(0, len(X), _INFERENCE_BATCH)
             ]
         del module
@@ -357,7 +466,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         init_seed, train_seed = (int(s) for s in rng.randint(_MAX_SEED, size=2))
 
         if incremental and self._is_fitted():
-            module, optimizer_state = self.module_, self._optimizer_state
+            module, optimizer_state = self.module_.float(), self._optimizer_state
         else:
             with seeded(init_seed, torch.device("cpu")):
                 module = self._build_module(X)
@@ -380,7 +489,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                     stopping_callback(monitor, self.n_iter_no_change, self.tol, valid_data is not None, self.verbose),
                 )
             )
-        callbacks += list(self.callbacks or [])
+        callbacks += self._training_callbacks() + list(self.callbacks or [])
 
         net = AutoencoderNet(
             module,
@@ -407,7 +516,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         history = net.history
         n_epochs = len(history)
-        self.module_ = module.to("cpu").eval()
+        self.module_ = module.to("cpu", INFERENCE_DTYPE).eval()
         self._optimizer_state = _to_cpu(net.optimizer_.state_dict())
         self.loss_curve_ = self.loss_curve_ + list(history[:, "train_loss"])
         if valid_data is not None:
@@ -417,6 +526,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.n_iter_ += n_epochs
         self.device_ = str(device)
         self._n_features_out = self.n_components
+        self._set_fitted_statistics(X)
         if not partial and n_epochs == max_epochs and not _stopped(net):
             warnings.warn(
                 f"{type(self).__name__}: maximum iterations ({max_epochs}) reached and the "

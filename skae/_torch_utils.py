@@ -61,13 +61,13 @@ def _mps_available():
     return backend is not None and backend.is_available()
 
 
-def to_tensor(X, device="cpu"):
-    """A float32 tensor holding a copy of ``X``.
+def to_tensor(X, device="cpu", dtype=torch.float32):
+    """A tensor (float32 unless told) holding a copy of ``X``.
 
     Always a copy: the caller's array is never modified and read-only arrays
     (pandas 3 hands them out) need no special casing.
     """
-    return torch.tensor(np.asarray(X), dtype=torch.float32, device=device)
+    return torch.tensor(np.asarray(X), dtype=dtype, device=device)
 
 
 def to_numpy(tensor, dtype):

@@ -22,7 +22,7 @@ def squared_error(output, target):
 
 def bernoulli_nll(logits, target):
     """Elementwise Bernoulli negative log-likelihood of ``target`` in [0, 1], from logits."""
-    return F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    return F.binary_cross_entropy_with_logits(logits, target.expand_as(logits), reduction="none")
 
 
 def gaussian_nll(mean, log_var, target):
@@ -35,3 +35,79 @@ def sum_features(elementwise, weights=None):
     if weights is not None:
         elementwise = elementwise * weights
     return elementwise.sum(dim=1)
+
+
+def kl_bernoulli(target, average, eps=1e-6):
+    """KL(Bernoulli(target) || Bernoulli(average)) per unit, for a sparsity target rho."""
+    average = average.clamp(eps, 1 - eps)
+    return target * torch.log(target / average) + (1 - target) * torch.log((1 - target) / (1 - average))
+
+
+def sparsity_penalty(code, kind, target):
+    """Penalty on each code unit's average activation over the batch, summed over units.
+
+    ``kind`` is "kl" (Bernoulli KL divergence to ``target``, the sparse
+    autoencoder of Ng's lecture notes), "l1" or "l2" (absolute or squared
+    distance of the average activation to ``target``).
+    """
+    average = code.mean(dim=0)
+    if kind == "kl":
+        per_unit = kl_bernoulli(torch.as_tensor(target, dtype=code.dtype, device=code.device), average)
+    elif kind == "l1":
+        per_unit = (average - target).abs()
+    elif kind == "l2":
+        per_unit = (average - target) ** 2
+    else:
+        raise ValueError(f"unknown sparsity penalty {kind!r}")
+    return per_unit.sum()
+
+
+def jacobian_frobenius_closed_form(linear, activation, x):
+    """Per-sample squared Frobenius norm of d activation(linear(x)) / dx, exactly.
+
+    For ``h = act(W x + b)`` with an elementwise activation the Jacobian is
+    ``diag(act'(a)) W``, so its squared norm is ``sum_j act'(a_j)^2 ||W_j||^2``
+    (for a sigmoid, ``act' = h (1 - h)``: Rifai et al., 2011). The derivative
+    of any elementwise activation is the gradient of its sum.
+    """
+    pre = linear(x)
+    with torch.enable_grad():
+        pre_input = pre if pre.requires_grad else pre.detach().requires_grad_()
+        slope = torch.autograd.grad(activation(pre_input).sum(), pre_input, create_graph=pre.requires_grad)[0]
+    row_norms = (linear.weight**2).sum(dim=1)
+    return (slope**2) @ row_norms
+
+
+def jacobian_frobenius_exact(function, x):
+    """Per-sample squared Frobenius norm of d function(x) / dx through ``torch.func``.
+
+    Reverse mode, one pass per output unit, vectorised over the batch; the
+    result is differentiable with respect to the function's parameters.
+    """
+    from torch.func import jacrev, vmap
+
+    jacobians = vmap(jacrev(lambda row: function(row.unsqueeze(0)).squeeze(0)))(x)
+    return (jacobians**2).sum(dim=(1, 2))
+
+
+def jacobian_frobenius_projection(function, x, n_projections=1):
+    """Unbiased random-projection estimate of the per-sample squared Frobenius norm.
+
+    ``||J||_F^2 = E ||J v||^2`` for ``v ~ N(0, I)``; each projection costs one
+    forward-mode pass, whatever the input width. For Gaussian ``v`` the
+    estimate's variance is ``2 ||J^T J||_F^2 / n_projections``, so its relative
+    standard deviation is at most ``sqrt(2 / n_projections)``.
+    """
+    from torch.func import jvp
+
+    total = 0.0
+    for _ in range(n_projections):
+        direction = torch.randn_like(x)
+        _, directional = jvp(function, (x,), (direction,))
+        total = total + (directional**2).sum(dim=1)
+    return total / n_projections
+
+
+def kl_standard_normal(mean, log_var):
+    """Per-sample KL(N(mean, exp(log_var)) || N(0, I)) in closed form, summed over latents."""
+    return 0.5 * (mean**2 + log_var.exp() - 1.0 - log_var).sum(dim=1)

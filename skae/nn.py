@@ -74,3 +74,110 @@ class Autoencoder(nn.Module):
     def forward(self, x):
         code = self.encode(self.corruption(x))
         return self.decode(code), code
+
+
+class GaussianNoise(nn.Module):
+    """Adds N(0, ``level``^2) noise to every entry, in training mode only."""
+
+    def __init__(self, level):
+        super().__init__()
+        self.level = level
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        return x + self.level * torch.randn_like(x)
+
+
+class Masking(nn.Module):
+    """Sets a random fraction ``level`` of the entries to zero, in training mode only."""
+
+    def __init__(self, level):
+        super().__init__()
+        self.level = level
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        return x * (torch.rand_like(x) >= self.level)
+
+
+class SaltAndPepper(nn.Module):
+    """Sets a fraction ``level`` of the entries to their feature's minimum or maximum.
+
+    Minimum ("pepper") and maximum ("salt") are equally likely; both are the
+    per-feature extremes seen in training, kept as buffers. Training mode only.
+    """
+
+    def __init__(self, level, low, high):
+        super().__init__()
+        self.level = level
+        self.register_buffer("low", torch.as_tensor(low, dtype=torch.float32))
+        self.register_buffer("high", torch.as_tensor(high, dtype=torch.float32))
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        corrupt = torch.rand_like(x) < self.level
+        salt = torch.rand_like(x) < 0.5
+        return torch.where(corrupt, torch.where(salt, self.high, self.low), x)
+
+
+class TopK(nn.Module):
+    """Keeps the ``k`` largest-magnitude units of each row and zeroes the rest.
+
+    The mask multiplies the input, so gradients flow only through kept units
+    (Makhzani & Frey, 2013). In eval mode ``k_eval`` units are kept, the paper's
+    ``alpha * k`` at encoding time. ``k`` is an attribute so that a schedule can
+    anneal it during training.
+    """
+
+    def __init__(self, k, k_eval=None):
+        super().__init__()
+        self.k = k
+        self.k_eval = k if k_eval is None else k_eval
+
+    def forward(self, x):
+        k = min(self.k if self.training else self.k_eval, x.shape[1])
+        if k >= x.shape[1]:
+            return x
+        kept = x.abs().topk(k, dim=1).indices
+        mask = torch.zeros_like(x).scatter_(1, kept, 1.0)
+        return x * mask
+
+    def extra_repr(self):
+        return f"k={self.k}, k_eval={self.k_eval}"
+
+
+class VariationalAutoencoder(nn.Module):
+    """Gaussian encoder q(z|x) = N(mean(x), diag(exp(log_var(x)))) and a decoder.
+
+    ``forward`` samples ``z = mean + exp(log_var / 2) * eps`` in training mode
+    (the reparameterisation trick) and uses the posterior mean in eval mode;
+    it returns ``(decoder_output, (mean, log_var))``. ``log_noise_var`` is the
+    log of the decoder's single, shared Gaussian variance (as in probabilistic
+    PCA); a Bernoulli decoder ignores it.
+    """
+
+    def __init__(self, body, mean_head, log_var_head, decoder):
+        super().__init__()
+        self.body = body
+        self.mean_head = mean_head
+        self.log_var_head = log_var_head
+        self.decoder = decoder
+        self.log_noise_var = nn.Parameter(torch.zeros(()))
+
+    def posterior(self, x):
+        hidden = self.body(x)
+        return self.mean_head(hidden), self.log_var_head(hidden)
+
+    def encode(self, x):
+        return self.posterior(x)[0]
+
+    def decode(self, z):
+        return self.decoder(z)
+
+    def forward(self, x):
+        mean, log_var = self.posterior(x)
+        z = mean + torch.exp(0.5 * log_var) * torch.randn_like(mean) if self.training else mean
+        return self.decode(z), (mean, log_var)

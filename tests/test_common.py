@@ -7,12 +7,19 @@ cannot apply are listed in ``EXPECTED_FAILED_CHECKS`` with the reason.
 import pytest
 from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
-from skae import AutoencoderTransformer
+from skae import VAE, AutoencoderTransformer, ContractiveAE, DenoisingAE, SparseAE
 
 FAST = dict(n_components=2, hidden_layer_sizes=(8,), max_iter=5, random_state=0)
 
 ESTIMATORS = [
     AutoencoderTransformer(**FAST),
+    DenoisingAE(**FAST),
+    DenoisingAE(**FAST, noise="salt_and_pepper"),
+    SparseAE(**FAST, k=1),
+    SparseAE(**FAST, sparsity_penalty="kl"),
+    ContractiveAE(**FAST),
+    ContractiveAE(**{**FAST, "hidden_layer_sizes": ()}),
+    VAE(**FAST),
 ]
 
 EXPECTED_FAILED_CHECKS = {}
@@ -20,6 +27,10 @@ EXPECTED_FAILED_CHECKS = {}
 
 def _expected_failed_checks(estimator):
     return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
+
+
+def _id(estimator):
+    return f"{type(estimator).__name__}({estimator.get_params()!r})"
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)

@@ -1,0 +1,150 @@
+"""Contractive autoencoder: a penalty on the encoder Jacobian's Frobenius norm."""
+
+from numbers import Integral, Real
+
+from ._base import BaseAutoencoder, document
+from ._compat import Interval, StrOptions
+from .losses import (
+    jacobian_frobenius_closed_form,
+    jacobian_frobenius_exact,
+    jacobian_frobenius_projection,
+)
+
+# "auto" computes the Jacobian exactly while it holds at most this many entries
+# per sample (the batch of Jacobians is materialised); wider models use the
+# random-projection estimate, whose cost does not grow with the input width.
+_EXACT_JACOBIAN_MAX_ENTRIES = 65536
+
+
+@document
+class ContractiveAE(BaseAutoencoder):
+    """An autoencoder whose codes are penalised for sensitivity to the input.
+
+    The loss adds ``contractive_weight`` times the squared Frobenius norm of
+    the encoder's Jacobian d code / d x, averaged over the batch (Rifai et al.,
+    2011). The defaults are the paper's model: a single sigmoid layer from
+    input to code, for which the norm has a closed form.
+
+    Parameters
+    ----------
+    n_components : int, default=10
+        Size of the code.
+    contractive_weight : float, default=0.1
+        Weight of the Jacobian penalty.
+    jacobian : {"auto", "closed_form", "exact", "projection"}, default="auto"
+        How the squared norm is computed. "closed_form" (one-layer encoders
+        only): ``sum_j act'(a_j)^2 ||W_j||^2``. "exact": the full Jacobian
+        with ``torch.func``, vectorised over the batch. "projection": the
+        unbiased estimate ``mean_i ||J v_i||^2`` over ``n_projections`` Gaussian
+        directions, one forward-mode pass each, with relative standard
+        deviation at most ``sqrt(2 / n_projections)`` per sample. "auto" takes
+        the closed form when the encoder has one layer, else the exact
+        Jacobian while it has at most 65536 entries, else the projection.
+    n_projections : int, default=1
+        Random directions per sample for ``jacobian="projection"``.
+    loss : {"squared_error", "binary_crossentropy"}, default="squared_error"
+        Reconstruction likelihood, as in :class:`AutoencoderTransformer`.
+    hidden_layer_sizes : tuple of int, default=()
+        Encoder hidden layers; ``()`` is the paper's single-layer encoder.
+    activation : str, default="sigmoid"
+        Activation of every encoder layer, the code included, and of the
+        decoder's hidden layers.
+{base_parameters}
+
+    See Also
+    --------
+    DenoisingAE : Robustness learned from corrupted input instead of a penalty.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import ContractiveAE
+    >>> X = load_digits().data / 16
+    >>> cae = ContractiveAE(16, contractive_weight=0.5, max_iter=10, random_state=0).fit(X)
+    >>> cae.jacobian_norm(X[:3]).shape
+    (3,)
+    """
+
+    _parameter_constraints = {
+        **BaseAutoencoder._parameter_constraints,
+        "contractive_weight": [Interval(Real, 0, None, closed="left")],
+        "jacobian": [StrOptions({"auto", "closed_form", "exact", "projection"})],
+        "n_projections": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_components=10,
+        *,
+        contractive_weight=0.1,
+        jacobian="auto",
+        n_projections=1,
+        hidden_layer_sizes=(),
+        activation="sigmoid",
+        loss="squared_error",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate_init=0.001,
+        max_iter=200,
+        tol=0.0001,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        device="cpu",
+        callbacks=None,
+    ):
+        super().__init__(
+            n_components,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            loss=loss,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate_init=learning_rate_init,
+            max_iter=max_iter,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+            device=device,
+            callbacks=callbacks,
+        )
+        self.contractive_weight = contractive_weight
+        self.jacobian = jacobian
+        self.n_projections = n_projections
+
+    def _code_activation(self):
+        # The code is a hidden layer like the others, so a one-layer encoder is
+        # exactly h = act(W x + b).
+        return self.activation
+
+    def _jacobian_method(self, n_features):
+        if self.jacobian != "auto":
+            return self.jacobian
+        if not self._hidden_sizes():
+            return "closed_form"
+        if n_features * self.n_components <= _EXACT_JACOBIAN_MAX_ENTRIES:
+            return "exact"
+        return "projection"
+
+    def _penalty(self, module, X, code):
+        method = self._jacobian_method(X.shape[1])
+        if method == "closed_form":
+            if self._hidden_sizes():
+                raise ValueError(
+                    "jacobian='closed_form' needs a one-layer encoder (hidden_layer_sizes=()); "
+                    "use jacobian='exact' or 'projection'."
+                )
+            linear, activation = module.encoder
+            squared_norms = jacobian_frobenius_closed_form(linear, activation, X)
+        elif method == "exact":
+            squared_norms = jacobian_frobenius_exact(module.encode, X)
+        else:
+            squared_norms = jacobian_frobenius_projection(module.encode, X, self.n_projections)
+        return self.contractive_weight * squared_norms.mean()

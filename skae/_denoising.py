@@ -1,0 +1,109 @@
+"""Denoising autoencoder: the base estimator plus a training-time corruption."""
+
+from numbers import Real
+
+from ._base import BaseAutoencoder, document
+from ._compat import Interval, StrOptions
+from .nn import GaussianNoise, Masking, SaltAndPepper
+
+
+@document
+class DenoisingAE(BaseAutoencoder):
+    """An autoencoder trained to reconstruct clean input from corrupted input.
+
+    During training each batch is corrupted before encoding and the loss
+    compares the reconstruction with the clean batch (Vincent et al., 2008).
+    ``transform``, ``inverse_transform`` and ``score_samples`` see clean data:
+    the corruption is a module that is active only in training mode, and its
+    randomness follows ``random_state``.
+
+    Parameters
+    ----------
+    n_components : int, default=10
+        Size of the code (latent space).
+    noise : {"gaussian", "masking", "salt_and_pepper"}, default="gaussian"
+        "gaussian" adds N(0, noise_level^2) noise to every entry; "masking"
+        sets a fraction ``noise_level`` of the entries to zero; "salt_and_pepper"
+        sets a fraction ``noise_level`` of the entries to their feature's
+        minimum or maximum seen in training, with equal probability.
+    noise_level : float, default=0.2
+        Standard deviation ("gaussian") or fraction of corrupted entries
+        ("masking", "salt_and_pepper", at most 1).
+    loss : {"squared_error", "binary_crossentropy"}, default="squared_error"
+        Reconstruction likelihood, as in :class:`AutoencoderTransformer`.
+{base_parameters}
+
+    See Also
+    --------
+    AutoencoderTransformer : The same model without corruption.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import DenoisingAE
+    >>> X = load_digits().data / 16
+    >>> dae = DenoisingAE(16, noise="masking", noise_level=0.3, max_iter=10, random_state=0).fit(X)
+    >>> noisy = X * (np.random.RandomState(0).rand(*X.shape) > 0.3)
+    >>> dae.reconstruct(noisy).shape
+    (1797, 64)
+    """
+
+    _parameter_constraints = {
+        **BaseAutoencoder._parameter_constraints,
+        "noise": [StrOptions({"gaussian", "masking", "salt_and_pepper"})],
+        "noise_level": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_components=10,
+        *,
+        noise="gaussian",
+        noise_level=0.2,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        loss="squared_error",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate_init=0.001,
+        max_iter=200,
+        tol=0.0001,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        device="cpu",
+        callbacks=None,
+    ):
+        super().__init__(
+            n_components,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            loss=loss,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate_init=learning_rate_init,
+            max_iter=max_iter,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+            device=device,
+            callbacks=callbacks,
+        )
+        self.noise = noise
+        self.noise_level = noise_level
+    def _build_corruption(self, X):
+        if self.noise == "gaussian":
+            return GaussianNoise(self.noise_level)
+        if self.noise_level > 1:
+            raise ValueError(f"noise_level is a fraction of entries for noise={self.noise!r}; got {self.noise_level}.")
+        if self.noise == "masking":
+            return Masking(self.noise_level)
+        return SaltAndPepper(self.noise_level, X.min(axis=0), X.max(axis=0))

@@ -1,0 +1,182 @@
+"""Sparse autoencoder: top-k codes and/or a penalty on average code activation."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from skorch.callbacks import Callback
+
+from ._base import BaseAutoencoder, document
+from ._compat import Interval, StrOptions
+from .losses import sparsity_penalty
+from .nn import TopK
+
+
+@document
+class SparseAE(BaseAutoencoder):
+    """An autoencoder with sparse codes: k-sparse top-k units and/or a sparsity penalty.
+
+    With ``k`` set, the code keeps the ``k`` units of largest magnitude per
+    sample and zeroes the rest; gradients flow only through the kept units
+    (Makhzani & Frey, 2013, "k-Sparse Autoencoders"). As in the paper, k is
+    annealed linearly from ``n_components`` down to ``k`` over the first
+    ``k_anneal_fraction`` of ``max_iter`` so that units do not die early, and
+    ``transform`` keeps ``transform_k_factor * k`` units (the paper's alpha).
+    Overcomplete codes (``n_components`` above the number of features) are
+    allowed.
+
+    With ``sparsity_penalty`` set, code units are sigmoids and
+    ``sparsity_weight`` times a penalty on each unit's average activation over
+    the batch, rho-hat, is added to the loss: the KL divergence between
+    Bernoulli(``sparsity_target``) and Bernoulli(rho-hat) ("kl"), or the
+    absolute ("l1") or squared ("l2") distance between them, summed over units.
+
+    Parameters
+    ----------
+    n_components : int, default=10
+        Number of code units.
+    k : int or None, default=None
+        Units kept per sample; None keeps all of them (no top-k).
+    transform_k_factor : float, default=1.0
+        At ``transform`` time ``round(transform_k_factor * k)`` units are kept
+        (at least 1, at most ``n_components``).
+    k_anneal_fraction : float, default=0.5
+        Fraction of ``max_iter`` over which k falls linearly from
+        ``n_components`` to ``k``; 0 trains with ``k`` from the start.
+    sparsity_penalty : {"kl", "l1", "l2"} or None, default=None
+        Penalty on the average activation of each (sigmoid) code unit.
+    sparsity_target : float, default=0.05
+        Target average activation, rho, in (0, 1).
+    sparsity_weight : float, default=0.1
+        Weight of the sparsity penalty.
+    loss : {"squared_error", "binary_crossentropy"}, default="squared_error"
+        Reconstruction likelihood, as in :class:`AutoencoderTransformer`.
+{base_parameters}
+    dead_units_fraction_ : float
+        Fraction of code units that are zero on every training sample (top-k),
+        or never above 0.5 (sigmoid units with a penalty only).
+
+    See Also
+    --------
+    AutoencoderTransformer : The same model with dense codes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import SparseAE
+    >>> X = load_digits().data / 16
+    >>> sae = SparseAE(64, k=8, max_iter=10, random_state=0).fit(X)
+    >>> codes = sae.transform(X)
+    >>> int((codes != 0).sum(axis=1).max())
+    8
+    """
+
+    _parameter_constraints = {
+        **BaseAutoencoder._parameter_constraints,
+        "k": [Interval(Integral, 1, None, closed="left"), None],
+        "transform_k_factor": [Interval(Real, 0, None, closed="neither")],
+        "k_anneal_fraction": [Interval(Real, 0, 1, closed="both")],
+        "sparsity_penalty": [StrOptions({"kl", "l1", "l2"}), None],
+        "sparsity_target": [Interval(Real, 0, 1, closed="neither")],
+        "sparsity_weight": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_components=10,
+        *,
+        k=None,
+        transform_k_factor=1.0,
+        k_anneal_fraction=0.5,
+        sparsity_penalty=None,
+        sparsity_target=0.05,
+        sparsity_weight=0.1,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        loss="squared_error",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate_init=0.001,
+        max_iter=200,
+        tol=0.0001,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        device="cpu",
+        callbacks=None,
+    ):
+        super().__init__(
+            n_components,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            loss=loss,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate_init=learning_rate_init,
+            max_iter=max_iter,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+            device=device,
+            callbacks=callbacks,
+        )
+        self.k = k
+        self.transform_k_factor = transform_k_factor
+        self.k_anneal_fraction = k_anneal_fraction
+        self.sparsity_penalty = sparsity_penalty
+        self.sparsity_target = sparsity_target
+        self.sparsity_weight = sparsity_weight
+
+    def _code_activation(self):
+        # A penalty on average activation needs activations in (0, 1).
+        return "identity" if self.sparsity_penalty is None else "sigmoid"
+
+    def _build_code_layer(self):
+        if self.k is None:
+            return None
+        if self.k > self.n_components:
+            raise ValueError(f"k={self.k} must be at most n_components={self.n_components}.")
+        k_eval = int(np.clip(round(self.transform_k_factor * self.k), 1, self.n_components))
+        return TopK(self.k, k_eval)
+
+    def _penalty(self, module, X, code):
+        if self.sparsity_penalty is None:
+            return 0.0
+        return self.sparsity_weight * sparsity_penalty(code, self.sparsity_penalty, self.sparsity_target)
+
+    def _training_callbacks(self):
+        if self.k is None or self.k_anneal_fraction == 0:
+            return []
+        # n_iter_ counts the epochs of earlier warm-started or partial fits.
+        anneal_epochs = self.k_anneal_fraction * self.max_iter
+        return [("k_schedule", _AnnealK(self.n_components, self.k, anneal_epochs, self.n_iter_))]
+
+    def _set_fitted_statistics(self, X):
+        codes = self.transform(X)
+        fires = np.abs(codes) > (0 if self.k is not None else 0.5)
+        self.dead_units_fraction_ = float(np.mean(~fires.any(axis=0)))
+
+
+class _AnnealK(Callback):
+    """Linearly lowers the top-k layer's k from ``start`` to ``stop`` over ``epochs`` epochs."""
+
+    def __init__(self, start, stop, epochs, epochs_before=0):
+        self.start = start
+        self.stop = stop
+        self.epochs = epochs
+        self.epochs_before = epochs_before
+
+    def on_epoch_begin(self, net, **kwargs):
+        epoch = self.epochs_before + len(net.history) - 1
+        progress = min(1.0, epoch / self.epochs) if self.epochs > 0 else 1.0
+        net.module_.code_layer.k = int(round(self.start + progress * (self.stop - self.start)))
+
+    def on_train_end(self, net, **kwargs):
+        net.module_.code_layer.k = self.stop

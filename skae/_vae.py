@@ -1,0 +1,261 @@
+"""Variational autoencoder: Gaussian encoder, reparameterisation, closed-form KL."""
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_array, check_is_fitted
+from torch import nn
+
+from ._base import INFERENCE_DTYPE, BaseAutoencoder, document
+from ._compat import Interval, StrOptions
+from ._torch_utils import to_numpy, to_tensor
+from .losses import LOG_2PI, bernoulli_nll, gaussian_nll, kl_standard_normal
+from .nn import VariationalAutoencoder, mlp
+
+# The decoder's variance is kept above this floor: a perfectly reconstructed
+# (e.g. constant) feature would otherwise drive the likelihood to infinity.
+_MIN_LOG_NOISE_VAR = math.log(1e-6)
+
+# Elements (samples x rows x features) decoded at once when scoring.
+_SCORE_CHUNK_ELEMENTS = 2**22
+
+
+@document
+class VAE(BaseAutoencoder):
+    """A variational autoencoder (Kingma & Welling, 2014) as a scikit-learn transformer.
+
+    The encoder outputs the mean and log-variance of a diagonal Gaussian
+    posterior q(z|x); training maximises the evidence lower bound
+
+        ELBO(x) = E_q[log p(x|z)] - beta * KL(q(z|x) || N(0, I))
+
+    with one reparameterised sample per row, the KL in closed form, both
+    summed over features and latents and averaged over the batch. The
+    Gaussian decoder has a mean network and one learned variance shared by
+    all features (as in probabilistic PCA, floored at 1e-6); the Bernoulli
+    decoder outputs logits, for data in [0, 1].
+
+    ``transform`` returns the posterior mean, ``inverse_transform`` the
+    decoder's mean, and ``score_samples`` a per-sample lower bound on log p(x)
+    in nats: the ELBO, or the importance-weighted bound (Burda et al., 2016)
+    with ``n_samples`` samples. Higher means more normal.
+
+    Parameters
+    ----------
+    n_components : int, default=10
+        Number of latent dimensions.
+    likelihood : {"gaussian", "bernoulli"}, default="gaussian"
+        Decoder distribution p(x|z).
+    beta : float, default=1.0
+        Weight of the KL term during training (beta-VAE); scores always use 1.
+    n_score_samples : int, default=10
+        Posterior samples used to estimate the ELBO's expected log-likelihood
+        in ``score_samples``.
+{base_parameters}
+    n_active_units_ : int
+        Latent dimensions whose posterior mean varies across the training data
+        (variance above 0.01, Burda et al.); the others collapsed to the prior.
+
+    See Also
+    --------
+    sklearn.decomposition.PCA : Its ``score_samples`` is the linear-Gaussian special case.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import VAE
+    >>> X = load_digits().data / 16
+    >>> vae = VAE(8, likelihood="bernoulli", max_iter=20, random_state=0).fit(X)
+    >>> vae.transform(X[:2]).shape
+    (2, 8)
+    >>> vae.sample(5, random_state=0).shape
+    (5, 64)
+    >>> bool(vae.score_samples(X[:10]).mean() <= vae.score_samples(X[:10], n_samples=50).mean())
+    True
+    """
+
+    _parameter_constraints = {
+        **{k: v for k, v in BaseAutoencoder._parameter_constraints.items() if k != "loss"},
+        "likelihood": [StrOptions({"gaussian", "bernoulli"})],
+        "beta": [Interval(Real, 0, None, closed="left")],
+        "n_score_samples": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_components=10,
+        *,
+        likelihood="gaussian",
+        beta=1.0,
+        n_score_samples=10,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate_init=0.001,
+        max_iter=200,
+        tol=0.0001,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        device="cpu",
+        callbacks=None,
+    ):
+        # Not super().__init__: the VAE's likelihood replaces the base's ``loss``.
+        self.n_components = n_components
+        self.likelihood = likelihood
+        self.beta = beta
+        self.n_score_samples = n_score_samples
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.device = device
+        self.callbacks = callbacks
+
+    def _build_module(self, X):
+        hidden = self._hidden_sizes()
+        n_features = X.shape[1]
+        width = hidden[-1] if hidden else n_features
+        body = mlp([n_features, *hidden], self.activation, self.activation)
+        decoder = mlp([self.n_components, *reversed(hidden), n_features], self.activation)
+        return VariationalAutoencoder(
+            body, nn.Linear(width, self.n_components), nn.Linear(width, self.n_components), decoder
+        )
+
+    def _elementwise_nll(self, module, output, X):
+        if self.likelihood == "bernoulli":
+            return bernoulli_nll(output, X)
+        return gaussian_nll(output, module.log_noise_var.clamp(min=_MIN_LOG_NOISE_VAR), X)
+
+    def _output_mean(self, output):
+        return torch.sigmoid(output) if self.likelihood == "bernoulli" else output
+
+    def _penalty(self, module, X, posterior):
+        return self.beta * kl_standard_normal(*posterior).mean()
+
+    def _check_training_data(self, X):
+        if self.likelihood == "bernoulli" and (X.min() < 0 or X.max() > 1):
+            raise ValueError(
+                f"likelihood='bernoulli' needs X in [0, 1], got values in "
+                f"[{X.min():.4g}, {X.max():.4g}]; scale X (e.g. MinMaxScaler) or use "
+                "likelihood='gaussian'."
+            )
+
+    def _set_fitted_statistics(self, X):
+        means = self.transform(X)
+        self.n_active_units_ = int(np.sum(np.var(means, axis=0) > 0.01))
+
+    def score_samples(self, X, n_samples=None):
+        """A lower bound on log p(x) per sample, in nats: higher means more normal.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+        n_samples : int or None, default=None
+            None gives the ELBO (expected log-likelihood over
+            ``n_score_samples`` posterior samples, KL in closed form). An int K
+            gives the importance-weighted bound with K samples, which is at
+            least the ELBO on average and tightens towards log p(x) as K grows.
+
+        Returns
+        -------
+        log_likelihood_bound : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        importance_weighted = n_samples is not None
+        n_draws = n_samples if importance_weighted else self.n_score_samples
+        if not isinstance(n_draws, Integral) or n_draws < 1:
+            raise ValueError(f"n_samples must be a positive integer or None, got {n_samples!r}.")
+        rows_per_chunk = max(1, _SCORE_CHUNK_ELEMENTS // (n_draws * X.shape[1]))
+        module = self.module_.eval()
+        scores = []
+        # Common random numbers: every row uses the same standard-normal draws,
+        # so a row's score does not depend on the other rows scored with it.
+        generator = torch.Generator().manual_seed(self._scoring_seed())
+        noise = torch.randn((n_draws, 1, self.n_components), generator=generator, dtype=INFERENCE_DTYPE)
+        with torch.inference_mode():
+            for start in range(0, len(X), rows_per_chunk):
+                rows = to_tensor(X[start : start + rows_per_chunk], dtype=INFERENCE_DTYPE)
+                scores.append(self._log_likelihood_bound(module, rows, noise, importance_weighted))
+        return to_numpy(torch.cat(scores), X.dtype)
+
+    def _log_likelihood_bound(self, module, x, noise, importance_weighted):
+        n_draws = len(noise)
+        mean, log_var = module.posterior(x)
+        z = mean + torch.exp(0.5 * log_var) * noise
+        output = module.decode(z.reshape(-1, z.shape[-1])).reshape(n_draws, *x.shape)
+        log_px = -self._elementwise_nll(module, output, x).sum(dim=-1)
+        if not importance_weighted:
+            return log_px.mean(dim=0) - kl_standard_normal(mean, log_var)
+        log_pz = -0.5 * (z**2 + LOG_2PI).sum(dim=-1)
+        log_qz = -0.5 * (noise**2 + LOG_2PI + log_var).sum(dim=-1)
+        return torch.logsumexp(log_px + log_pz - log_qz, dim=0) - math.log(n_draws)
+
+    def _scoring_seed(self):
+        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+
+    def sample(self, n_samples=1, random_state=None):
+        """Generate data: latent draws from the prior N(0, I), decoded to their mean.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the latent draws.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features_in_), float64
+            The decoder's mean for each draw (pixel probabilities for a
+            Bernoulli decoder).
+        """
+        check_is_fitted(self)
+        seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+        generator = torch.Generator().manual_seed(seed)
+        z = torch.randn((n_samples, self.n_components), generator=generator, dtype=INFERENCE_DTYPE)
+        with torch.inference_mode():
+            return to_numpy(self._output_mean(self.module_.eval().decode(z)), np.float64)
+
+    def interpolate(self, x_start, x_end, n_steps=8):
+        """Decode a straight path in latent space between the posterior means of two inputs.
+
+        Parameters
+        ----------
+        x_start, x_end : array-like of shape (n_features,) or (1, n_features)
+            The two end points.
+        n_steps : int, default=8
+            Points on the path, both ends included.
+
+        Returns
+        -------
+        path : ndarray of shape (n_steps, n_features_in_)
+            Decoded means along the path, in the inputs' float dtype.
+        """
+        check_is_fitted(self)
+        ends = np.vstack([np.atleast_2d(x_start), np.atleast_2d(x_end)])
+        ends = self._validate_X(check_array(ends, dtype=[np.float64, np.float32]), reset=False)
+        with torch.inference_mode():
+            module = self.module_.eval()
+            start, end = module.encode(to_tensor(ends, dtype=INFERENCE_DTYPE))
+            weights = torch.linspace(0, 1, n_steps, dtype=INFERENCE_DTYPE).unsqueeze(1)
+            path = self._output_mean(module.decode((1 - weights) * start + weights * end))
+        return to_numpy(path, ends.dtype)
