@@ -11,7 +11,7 @@ from torch import nn
 
 from ._base import INFERENCE_DTYPE, BaseAutoencoder, document
 from ._compat import Interval, StrOptions
-from ._torch_utils import to_numpy, to_tensor
+from ._torch_utils import seeded, to_numpy, to_tensor
 from .losses import LOG_2PI, bernoulli_nll, gaussian_nll, kl_standard_normal
 from .nn import VariationalAutoencoder, mlp
 
@@ -34,9 +34,12 @@ class VAE(BaseAutoencoder):
 
     with one reparameterised sample per row, the KL in closed form, both
     summed over features and latents and averaged over the batch. The
-    Gaussian decoder has a mean network and one learned variance shared by
-    all features (as in probabilistic PCA, floored at 1e-6); the Bernoulli
-    decoder outputs logits, for data in [0, 1].
+    Gaussian decoder has a mean network and one variance shared by all
+    features, as in probabilistic PCA: during training it is the batch's
+    optimal value, the mean squared residual (the "sigma-VAE" of Rybkin et al.,
+    2021, which a gradient-learned variance reaches far too slowly), and after
+    training it is fixed to the optimum over the training data (floored at
+    1e-6). The Bernoulli decoder outputs logits, for data in [0, 1].
 
     ``transform`` returns the posterior mean, ``inverse_transform`` the
     decoder's mean, and ``score_samples`` a per-sample lower bound on log p(x)
@@ -141,7 +144,11 @@ class VAE(BaseAutoencoder):
     def _elementwise_nll(self, module, output, X):
         if self.likelihood == "bernoulli":
             return bernoulli_nll(output, X)
-        return gaussian_nll(output, module.log_noise_var.clamp(min=_MIN_LOG_NOISE_VAR), X)
+        if module.training:
+            log_noise_var = torch.log(((X - output) ** 2).mean().detach()).clamp(min=_MIN_LOG_NOISE_VAR)
+        else:
+            log_noise_var = module.log_noise_var
+        return gaussian_nll(output, log_noise_var, X)
 
     def _output_mean(self, output):
         return torch.sigmoid(output) if self.likelihood == "bernoulli" else output
@@ -160,6 +167,19 @@ class VAE(BaseAutoencoder):
     def _set_fitted_statistics(self, X):
         means = self.transform(X)
         self.n_active_units_ = int(np.sum(np.var(means, axis=0) > 0.01))
+        if self.likelihood == "gaussian":
+            self.module_.log_noise_var.fill_(math.log(max(self._mean_squared_residual(X), 1e-6)))
+
+    def _mean_squared_residual(self, X):
+        """E_q ||x - decoder(z)||^2 / n_features over the training data, z drawn from q(z|x)."""
+        module = self.module_.train()
+        total = 0.0
+        with seeded(self._scoring_seed(), torch.device("cpu")), torch.no_grad():
+            for start in range(0, len(X), 4096):
+                rows = to_tensor(X[start : start + 4096], dtype=INFERENCE_DTYPE)
+                total += float(((rows - module(rows)[0]) ** 2).sum())
+        module.eval()
+        return total / X.size
 
     def score_samples(self, X, n_samples=None):
         """A lower bound on log p(x) per sample, in nats: higher means more normal.

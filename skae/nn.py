@@ -154,9 +154,10 @@ class VariationalAutoencoder(nn.Module):
 
     ``forward`` samples ``z = mean + exp(log_var / 2) * eps`` in training mode
     (the reparameterisation trick) and uses the posterior mean in eval mode;
-    it returns ``(decoder_output, (mean, log_var))``. ``log_noise_var`` is the
-    log of the decoder's single, shared Gaussian variance (as in probabilistic
-    PCA); a Bernoulli decoder ignores it.
+    it returns ``(decoder_output, (mean, log_var))``. The buffer
+    ``log_noise_var`` holds the log of a Gaussian decoder's single, shared
+    variance (as in probabilistic PCA), set by the estimator after training;
+    a Bernoulli decoder ignores it.
     """
 
     def __init__(self, body, mean_head, log_var_head, decoder):
@@ -165,7 +166,7 @@ class VariationalAutoencoder(nn.Module):
         self.mean_head = mean_head
         self.log_var_head = log_var_head
         self.decoder = decoder
-        self.log_noise_var = nn.Parameter(torch.zeros(()))
+        self.register_buffer("log_noise_var", torch.zeros(()))
 
     def posterior(self, x):
         hidden = self.body(x)

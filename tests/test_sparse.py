@@ -1,0 +1,90 @@
+import numpy as np
+import pytest
+import torch
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from skorch.callbacks import Callback
+
+from skae import SparseAE
+from skae.nn import TopK
+
+
+def test_training_codes_have_exactly_k_nonzeros(digits):
+    X = digits[0][:500]
+    sae = SparseAE(100, k=7, max_iter=5, random_state=0).fit(X)  # overcomplete: 100 > 64 features
+    module = sae.module_.train()
+    with torch.no_grad():
+        codes = module.encode(torch.tensor(X)).numpy()
+    module.eval()
+    np.testing.assert_array_equal((codes != 0).sum(axis=1), 7)
+    assert ((sae.transform(X) != 0).sum(axis=1) == 7).all()
+
+
+def test_gradients_flow_only_through_kept_units():
+    pre = torch.randn(16, 10, requires_grad=True)
+    code = TopK(3)(pre)
+    (code * torch.randn_like(code)).sum().backward()
+    dropped = code.detach() == 0
+    assert dropped.sum() == 16 * 7
+    assert torch.all(pre.grad[dropped] == 0)
+    assert torch.all(pre.grad[~dropped] != 0)
+
+
+def test_larger_transform_factor_keeps_more_units(digits):
+    X = digits[0][:300]
+    counts = []
+    for factor in (1.0, 3.0):
+        sae = SparseAE(60, k=5, transform_k_factor=factor, max_iter=3, random_state=0).fit(X)
+        counts.append((sae.transform(X) != 0).sum(axis=1).mean())
+    assert counts == [5, 15]
+
+
+def test_k_is_annealed_from_n_components_down_to_k(digits):
+    class RecordK(Callback):
+        def initialize(self):
+            self.k_ = []
+            return self
+
+        def on_epoch_begin(self, net, **kwargs):
+            self.k_.append(net.module_.code_layer.k)
+
+    recorder = RecordK()
+    sae = SparseAE(40, k=4, k_anneal_fraction=0.5, max_iter=10, tol=0.0, random_state=0, callbacks=[recorder])
+    sae.fit(digits[0][:200])
+    assert recorder.k_[0] == 40 and recorder.k_[5:] == [4] * 5
+    assert all(a >= b for a, b in zip(recorder.k_, recorder.k_[1:]))
+    assert sae.module_.code_layer.k == 4
+    assert 0.0 <= sae.dead_units_fraction_ < 1.0
+
+
+def test_k_above_n_components_is_refused():
+    with pytest.raises(ValueError, match="k=5 must be at most n_components=3"):
+        SparseAE(3, k=5).fit(np.ones((4, 3)))
+
+
+@pytest.mark.parametrize("penalty", ["kl", "l1", "l2"])
+def test_sparsity_penalty_moves_average_activation_to_the_target(digits, penalty):
+    X = digits[0][:600]
+    target = 0.05
+    gaps = []
+    for weight in (0.0, 3.0):
+        sae = SparseAE(
+            32, sparsity_penalty=penalty, sparsity_target=target, sparsity_weight=weight,
+            max_iter=40, random_state=0,
+        ).fit(X)
+        gaps.append(np.abs(sae.transform(X).mean(axis=0) - target).mean())
+    assert gaps[1] < 0.5 * gaps[0], f"mean |rho_hat - rho|: {gaps[0]:.3f} without, {gaps[1]:.3f} with penalty"
+
+
+def test_pipeline_grid_search_over_k_just_works(digits):
+    X, y = digits[0][:500], digits[1][:500]
+    pipe = Pipeline([
+        ("scale", StandardScaler()),
+        ("ae", SparseAE(64, max_iter=5, random_state=0)),
+        ("clf", LogisticRegression(max_iter=300)),
+    ])
+    search = GridSearchCV(pipe, {"ae__k": [5, 25]}, cv=2).fit(X, y)
+    assert search.best_params_["ae__k"] in (5, 25)
+    assert search.score(X, y) > 0.8

@@ -1,0 +1,99 @@
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.preprocessing import StandardScaler
+
+from skae import VAE
+from skae.losses import LOG_2PI, kl_standard_normal
+
+
+def test_closed_form_kl_matches_monte_carlo():
+    torch.manual_seed(0)
+    mean, log_var = torch.randn(4, 3, dtype=torch.float64), torch.randn(4, 3, dtype=torch.float64)
+    n = 200_000
+    z = mean + torch.exp(0.5 * log_var) * torch.randn(n, 4, 3, dtype=torch.float64)
+    log_q = -0.5 * (LOG_2PI + log_var + (z - mean) ** 2 / log_var.exp()).sum(-1)
+    log_p = -0.5 * (LOG_2PI + z**2).sum(-1)
+    samples = log_q - log_p
+    monte_carlo, standard_error = samples.mean(0), samples.std(0) / np.sqrt(n)
+    assert torch.all((monte_carlo - kl_standard_normal(mean, log_var)).abs() < 4 * standard_error)
+
+
+@pytest.fixture(scope="module")
+def bernoulli_vae(digits):
+    return VAE(8, likelihood="bernoulli", hidden_layer_sizes=(64,), max_iter=30, random_state=0).fit(digits[0][:1000])
+
+
+def test_elbo_below_importance_weighted_bounds_that_tighten(bernoulli_vae, digits):
+    X = digits[0][1000:1300]
+    elbo = bernoulli_vae.score_samples(X).mean()
+    iwae_10 = bernoulli_vae.score_samples(X, n_samples=10).mean()
+    iwae_200 = bernoulli_vae.score_samples(X, n_samples=200).mean()
+    assert elbo < iwae_10 < iwae_200, (elbo, iwae_10, iwae_200)
+    assert iwae_200 < 0  # a log-probability of binary-ish data in nats
+
+
+def test_scores_are_deterministic_and_row_independent(bernoulli_vae, digits):
+    X = digits[0][:50]
+    full = bernoulli_vae.score_samples(X, n_samples=20)
+    np.testing.assert_allclose(bernoulli_vae.score_samples(X[10:20], n_samples=20), full[10:20], rtol=1e-10)
+    assert bernoulli_vae.score(X) == pytest.approx(bernoulli_vae.score_samples(X).mean())
+
+
+def test_linear_gaussian_vae_matches_probabilistic_pca():
+    X = StandardScaler().fit_transform(load_digits().data)
+    X_train, X_test = train_test_split(X, random_state=0)
+    pca = PCA(8).fit(X_train)
+    vae = VAE(8, hidden_layer_sizes=(), activation="identity", learning_rate_init=3e-3, max_iter=300, random_state=0).fit(X_train)
+    pca_scores, vae_scores = pca.score_samples(X_test), vae.score_samples(X_test, n_samples=100)
+    # The linear VAE's bound approaches pPCA's exact log-likelihood from below.
+    relative_gap = abs(vae_scores.mean() - pca_scores.mean()) / abs(pca_scores.mean())
+    assert relative_gap < 0.01, f"held-out mean {vae_scores.mean():.2f} vs pPCA {pca_scores.mean():.2f}"
+    assert np.corrcoef(vae_scores, pca_scores)[0, 1] > 0.99
+
+
+def test_sample_and_interpolate_shapes_dtypes_and_reproducibility(bernoulli_vae, digits):
+    samples = bernoulli_vae.sample(6, random_state=3)
+    assert samples.shape == (6, 64) and samples.dtype == np.float64
+    assert samples.min() >= 0 and samples.max() <= 1
+    np.testing.assert_array_equal(samples, bernoulli_vae.sample(6, random_state=3))
+    assert not np.allclose(samples, bernoulli_vae.sample(6, random_state=4))
+
+    a, b = digits[0][0].astype(np.float32), digits[0][1].astype(np.float32)
+    path = bernoulli_vae.interpolate(a, b, n_steps=5)
+    assert path.shape == (5, 64) and path.dtype == np.float32
+    ends = bernoulli_vae.inverse_transform(bernoulli_vae.transform(np.vstack([a, b])))
+    np.testing.assert_allclose(path[[0, -1]], ends, rtol=1e-5, atol=1e-6)
+
+
+def test_gradients_reach_mean_and_variance_through_the_reparameterisation(digits):
+    vae = VAE(4, hidden_layer_sizes=(16,), beta=0.0, max_iter=1, random_state=0).fit(digits[0][:50])
+    module = vae.module_.float().train()
+    loss = vae._objective(module, torch.tensor(digits[0][:50], dtype=torch.float32))
+    loss.backward()
+    # beta=0 removes the KL, so the variance head learns only through z = mu + sigma * eps.
+    assert module.mean_head.weight.grad.abs().sum() > 0
+    assert module.log_var_head.weight.grad.abs().sum() > 0
+
+
+def test_transform_is_the_posterior_mean_and_bernoulli_rejects_data_outside_unit_interval(bernoulli_vae, digits):
+    X = digits[0][:5]
+    with torch.no_grad():
+        mean, _ = bernoulli_vae.module_.posterior(torch.tensor(X))
+    np.testing.assert_allclose(bernoulli_vae.transform(X), mean.numpy(), rtol=1e-12)
+    with pytest.raises(ValueError, match=r"likelihood='bernoulli' needs X in \[0, 1\]"):
+        VAE(likelihood="bernoulli").fit(X * 3)
+
+
+def test_default_vae_on_digits_keeps_several_active_units(digits):
+    vae = VAE(random_state=0).fit(digits[0])
+    assert vae.n_active_units_ >= 3, f"only {vae.n_active_units_} active latent units"
+
+
+def test_grid_search_selects_by_held_out_likelihood(digits):
+    X = digits[0]
+    search = GridSearchCV(VAE(hidden_layer_sizes=(32,), max_iter=60, random_state=0), {"n_components": [1, 8]}, cv=2).fit(X)
+    assert search.best_params_ == {"n_components": 8}
