@@ -32,7 +32,12 @@ class TensorDataset:
 
 
 class TensorBatches:
-    """Mini-batches as contiguous slices; shuffling costs one gather per epoch."""
+    """Mini-batches sliced (or, when shuffling, gathered) from tensors on the device.
+
+    Shuffled batches are gathered batch by batch: one gather of the whole
+    array per epoch allocates a fresh copy of the data every epoch, which
+    measured ~10% slower on MNIST.
+    """
 
     def __init__(self, dataset, batch_size, shuffle=False, generator=None):
         self.dataset = dataset
@@ -45,13 +50,10 @@ class TensorBatches:
 
     def __iter__(self):
         X, weights = self.dataset.X, self.dataset.weights
-        if self.shuffle:
-            order = torch.randperm(len(X), generator=self.generator).to(X.device)
-            X = X[order]
-            weights = None if weights is None else weights[order]
+        order = torch.randperm(len(X), generator=self.generator).to(X.device) if self.shuffle else None
         for start in range(0, len(X), self.batch_size):
-            stop = start + self.batch_size
-            yield X[start:stop], None if weights is None else weights[start:stop]
+            rows = slice(start, start + self.batch_size) if order is None else order[start : start + self.batch_size]
+            yield X[rows], None if weights is None else weights[rows]
 
 
 class AutoencoderNet(NeuralNet):

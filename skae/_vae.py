@@ -205,7 +205,8 @@ class VAE(BaseAutoencoder):
         if not isinstance(n_draws, Integral) or n_draws < 1:
             raise ValueError(f"n_samples must be a positive integer or None, got {n_samples!r}.")
         rows_per_chunk = max(1, _SCORE_CHUNK_ELEMENTS // (n_draws * X.shape[1]))
-        module = self.module_.eval()
+        self._ensure_eval_mode()
+        module = self.module_
         scores = []
         # Common random numbers: every row uses the same standard-normal draws,
         # so a row's score does not depend on the other rows scored with it.
@@ -253,7 +254,8 @@ class VAE(BaseAutoencoder):
         generator = torch.Generator().manual_seed(seed)
         z = torch.randn((n_samples, self.n_components), generator=generator, dtype=INFERENCE_DTYPE)
         with torch.inference_mode():
-            return to_numpy(self._output_mean(self.module_.eval().decode(z)), np.float64)
+            self._ensure_eval_mode()
+            return to_numpy(self._output_mean(self.module_.decode(z)), np.float64)
 
     def interpolate(self, x_start, x_end, n_steps=8):
         """Decode a straight path in latent space between the posterior means of two inputs.
@@ -273,8 +275,9 @@ class VAE(BaseAutoencoder):
         check_is_fitted(self)
         ends = np.vstack([np.atleast_2d(x_start), np.atleast_2d(x_end)])
         ends = self._validate_X(check_array(ends, dtype=[np.float64, np.float32]), reset=False)
+        self._ensure_eval_mode()
         with torch.inference_mode():
-            module = self.module_.eval()
+            module = self.module_
             start, end = module.encode(to_tensor(ends, dtype=INFERENCE_DTYPE))
             weights = torch.linspace(0, 1, n_steps, dtype=INFERENCE_DTYPE).unsqueeze(1)
             path = self._output_mean(module.decode((1 - weights) * start + weights * end))
