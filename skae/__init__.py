@@ -2,6 +2,8 @@
 
 from ._contractive import ContractiveAE
 from ._denoising import DenoisingAE
+from ._impute import AutoencoderImputer
+from ._outlier import AutoencoderOutlierDetector
 from ._sparse import SparseAE
 from ._vae import VAE
 from ._vanilla import AutoencoderTransformer
@@ -9,6 +11,8 @@ from ._vanilla import AutoencoderTransformer
 __version__ = "0.1.0"
 
 __all__ = [
+    "AutoencoderImputer",
+    "AutoencoderOutlierDetector",
     "AutoencoderTransformer",
     "ContractiveAE",
     "DenoisingAE",

@@ -230,6 +230,21 @@ class VAE(BaseAutoencoder):
         log_qz = -0.5 * (noise**2 + LOG_2PI + log_var).sum(dim=-1)
         return torch.logsumexp(log_px + log_pz - log_qz, dim=0) - math.log(n_draws)
 
+    def _draw_reconstruction(self, X, random_state=None):
+        """One draw of x ~ p(x|z) with z ~ q(z|X): multiple imputation's posterior draws."""
+        seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+        self._ensure_eval_mode()
+        module = self.module_
+        with seeded(seed, torch.device("cpu")), torch.inference_mode():
+            x = to_tensor(X, dtype=INFERENCE_DTYPE)
+            mean, log_var = module.posterior(x)
+            output = module.decode(mean + torch.exp(0.5 * log_var) * torch.randn_like(mean))
+            if self.likelihood == "bernoulli":
+                draw = torch.bernoulli(torch.sigmoid(output))
+            else:
+                draw = output + torch.exp(0.5 * module.log_noise_var) * torch.randn_like(output)
+        return to_numpy(draw, X.dtype)
+
     def _scoring_seed(self):
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 

@@ -7,7 +7,15 @@ cannot apply are listed in ``EXPECTED_FAILED_CHECKS`` with the reason.
 import pytest
 from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
-from skae import VAE, AutoencoderTransformer, ContractiveAE, DenoisingAE, SparseAE
+from skae import (
+    VAE,
+    AutoencoderImputer,
+    AutoencoderOutlierDetector,
+    AutoencoderTransformer,
+    ContractiveAE,
+    DenoisingAE,
+    SparseAE,
+)
 
 FAST = dict(n_components=2, hidden_layer_sizes=(8,), max_iter=5, random_state=0)
 
@@ -20,6 +28,10 @@ ESTIMATORS = [
     ContractiveAE(**FAST),
     ContractiveAE(**{**FAST, "hidden_layer_sizes": ()}),
     VAE(**FAST),
+    AutoencoderOutlierDetector(AutoencoderTransformer(**FAST), contamination=0.1),
+    AutoencoderOutlierDetector(VAE(**FAST)),
+    AutoencoderImputer(AutoencoderTransformer(**FAST)),
+    AutoencoderImputer(VAE(**FAST), sample_posterior=True, add_indicator=True, random_state=0),
 ]
 
 EXPECTED_FAILED_CHECKS = {}

