@@ -48,6 +48,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--mnist-epochs", type=int, default=30)
     parser.add_argument("--skip-mnist", action="store_true")
+    parser.add_argument("--skip-digits", action="store_true")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
@@ -55,17 +56,18 @@ def main():
 
     X, _ = load_digits_scaled()
     X_train, X_test = train_test_split(X.astype(np.float64), test_size=0.25, random_state=0)
-    compare(
-        "digits",
-        X_train,
-        X_test,
-        [2, 8, 16, 32],
-        lambda k: AutoencoderTransformer(
-            k, hidden_layer_sizes=(128,), loss="binary_crossentropy", max_iter=1000,
-            early_stopping=True, n_iter_no_change=30, random_state=0,
-        ),
-        args.out,
-    )
+    if not args.skip_digits:
+        compare(
+            "digits",
+            X_train,
+            X_test,
+            [2, 8, 16, 32],
+            lambda k: AutoencoderTransformer(
+                k, hidden_layer_sizes=(256,), max_iter=1000, early_stopping=True, n_iter_no_change=30,
+                random_state=0,
+            ),
+            args.out,
+        )
     if not args.skip_mnist:
         X_train, _, X_test, _ = load_mnist()
         compare(

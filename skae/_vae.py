@@ -197,6 +197,12 @@ class VAE(BaseAutoencoder):
         Returns
         -------
         log_likelihood_bound : ndarray of shape (n_samples,)
+
+        Notes
+        -----
+        Both bounds are Monte Carlo estimates with independent draws for every
+        row, seeded by ``random_state``: the same ``X`` gives the same scores,
+        but a row's draws depend on its position in ``X``.
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
@@ -208,13 +214,13 @@ class VAE(BaseAutoencoder):
         self._ensure_eval_mode()
         module = self.module_
         scores = []
-        # Common random numbers: every row uses the same standard-normal draws,
-        # so a row's score does not depend on the other rows scored with it.
+        # Independent draws for every row: draws shared by all rows would make
+        # the Monte Carlo error systematic instead of averaging out over rows.
         generator = torch.Generator().manual_seed(self._scoring_seed())
-        noise = torch.randn((n_draws, 1, self.n_components), generator=generator, dtype=INFERENCE_DTYPE)
         with torch.inference_mode():
             for start in range(0, len(X), rows_per_chunk):
                 rows = to_tensor(X[start : start + rows_per_chunk], dtype=INFERENCE_DTYPE)
+                noise = torch.randn((n_draws, len(rows), self.n_components), generator=generator, dtype=INFERENCE_DTYPE)
                 scores.append(self._log_likelihood_bound(module, rows, noise, importance_weighted))
         return to_numpy(torch.cat(scores), X.dtype)
 

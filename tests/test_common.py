@@ -34,11 +34,22 @@ ESTIMATORS = [
     AutoencoderImputer(VAE(**FAST), sample_posterior=True, add_indicator=True, random_state=0),
 ]
 
-EXPECTED_FAILED_CHECKS = {}
+# A VAE's score_samples is a Monte Carlo estimate with independent draws per row
+# (shared draws would make its error systematic across rows), so a row's score
+# depends on where it sits in X; everything built on that score inherits this.
+_MONTE_CARLO = "score_samples is a Monte Carlo bound whose draws depend on the row's position in X"
+VAE_SCORE_CHECKS = {
+    "check_methods_subset_invariance": _MONTE_CARLO,
+    "check_methods_sample_order_invariance": _MONTE_CARLO,
+}
 
 
 def _expected_failed_checks(estimator):
-    return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
+    if isinstance(estimator, VAE):
+        return VAE_SCORE_CHECKS
+    if isinstance(estimator, AutoencoderOutlierDetector) and isinstance(estimator.autoencoder, VAE):
+        return VAE_SCORE_CHECKS
+    return {}
 
 
 def _id(estimator):

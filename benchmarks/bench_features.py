@@ -1,0 +1,76 @@
+"""MNIST: unsupervised features + LogisticRegression, test error (Makhzani & Frey's protocol).
+
+Each autoencoder is trained on the 60k training images (pixels / 255) without
+labels; a LogisticRegression is then fit on its codes and scored on the 10k
+test images. Raw pixels and PCA are the baselines.
+
+    python benchmarks/bench_features.py [--epochs 15] [--threads 2]
+"""
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+import torch
+from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from _common import load_mnist, print_table
+
+from skae import AutoencoderTransformer, ContractiveAE, DenoisingAE, SparseAE
+
+warnings.simplefilter("ignore")
+
+
+def models(epochs):
+    common = dict(hidden_layer_sizes=(), batch_size=128, max_iter=epochs, tol=0.0, random_state=0)
+    return {
+        "raw pixels": None,
+        "PCA (100)": PCA(100, random_state=0),
+        "AutoencoderTransformer (1000, relu)": AutoencoderTransformer(1000, **{**common, "hidden_layer_sizes": ()}),
+        "SparseAE k=10": SparseAE(1000, k=10, transform_k_factor=3.0, **common),
+        "SparseAE k=25": SparseAE(1000, k=25, transform_k_factor=3.0, **common),
+        "SparseAE k=40": SparseAE(1000, k=40, transform_k_factor=3.0, **common),
+        "DenoisingAE (1000, masking 0.25)": DenoisingAE(1000, noise="masking", noise_level=0.25, activation="sigmoid", **common),
+        "ContractiveAE (1000, sigmoid)": ContractiveAE(1000, contractive_weight=0.1, **{**common}),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--only", nargs="*", default=None)
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    X_train, y_train, X_test, y_test = load_mnist()
+    rows = []
+    for name, model in models(args.epochs).items():
+        if args.only and name not in args.only:
+            continue
+        start = time.perf_counter()
+        if model is None:
+            F_train, F_test = X_train, X_test
+        else:
+            F_train = model.fit_transform(X_train)
+            F_test = model.transform(X_test)
+        fit_seconds = time.perf_counter() - start
+        classifier = make_pipeline(StandardScaler(), LogisticRegression(max_iter=300))
+        start = time.perf_counter()
+        error = 100 * (1 - classifier.fit(F_train, y_train).score(F_test, y_test))
+        rows.append([name, f"{error:.2f}", f"{fit_seconds:.0f}", f"{time.perf_counter() - start:.0f}"])
+        print(rows[-1], flush=True)
+    print_table(
+        f"MNIST features + LogisticRegression ({args.epochs} epochs per autoencoder)",
+        ["features", "test error %", "feature fit s", "classifier s"],
+        rows,
+        args.out,
+    )
+
+
+if __name__ == "__main__":
+    main()
