@@ -1,9 +1,11 @@
 """Outlier detection with any skae autoencoder, with IsolationForest's contract."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -121,7 +123,11 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
                 raise TypeError(f"autoencoder must be a skae autoencoder, got {type(estimator).__name__}.")
             if self.random_state is not None or self.n_estimators > 1:
                 estimator.set_params(random_state=rng.randint(np.iinfo(np.int32).max))
-            self.estimators_.append(estimator.fit(X))
+            with warnings.catch_warnings():
+                if self.autoencoder is None:
+                    # The default model stops early on purpose (see _default_autoencoder).
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                self.estimators_.append(estimator.fit(X))
         self.scoring_ = self._resolve_scoring(self.estimators_[0])
         self._statistics = [self._fit_statistics(estimator, X) for estimator in self.estimators_]
 
