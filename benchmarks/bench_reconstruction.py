@@ -50,6 +50,7 @@ def main():
     parser.add_argument("--skip-mnist", action="store_true")
     parser.add_argument("--skip-digits", action="store_true")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--verbose", type=int, default=0)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -77,7 +78,7 @@ def main():
             [2, 8, 16, 32],
             lambda k: AutoencoderTransformer(
                 k, hidden_layer_sizes=(512, 256), loss="binary_crossentropy", batch_size=256,
-                max_iter=args.mnist_epochs, tol=0.0, random_state=0,
+                max_iter=args.mnist_epochs, tol=0.0, random_state=0, verbose=args.verbose,
             ),
             args.out,
         )

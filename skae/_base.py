@@ -28,6 +28,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._compat import Interval, StrOptions, _fit_context, validate_data
 from ._torch_utils import (
+    flush_denormals,
     resolve_device,
     seeded,
     supports_fused_adam,
@@ -539,7 +540,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             verbose=self.verbose,
         )
         work_per_batch = batch_size * sum(p.numel() for p in module.parameters())
-        with thread_budget(work_per_batch), seeded(train_seed, device):
+        with thread_budget(work_per_batch), flush_denormals(), seeded(train_seed, device):
             net.initialize()
             if optimizer_state is not None:
                 net.optimizer_.load_state_dict(optimizer_state)

@@ -109,6 +109,24 @@ def thread_budget(work_per_batch):
             torch.set_num_threads(previous)
 
 
+@contextlib.contextmanager
+def flush_denormals():
+    """Treat denormal floats as zero while training on CPU, then switch it off again.
+
+    As a Bernoulli decoder's logits saturate, Adam's second-moment estimates for
+    always-black MNIST pixels decay into the denormal range, where x86
+    arithmetic is ~100x slower: epochs went from 3 s to 54 s within 7 epochs.
+    Values below 1e-38 carry nothing for training. torch has no getter for this
+    flag, so it is restored to its default (off).
+    """
+    supported = torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        if supported:
+            torch.set_flush_denormal(False)
+
+
 def supports_fused_adam(device):
     """Fused Adam runs one kernel per step instead of one per parameter tensor.
 

@@ -271,3 +271,18 @@ def test_wrong_number_of_features_after_fit(digits):
 def test_bad_parameters_get_clear_errors(params, message):
     with pytest.raises(ValueError, match=message):
         fast_ae(**params).fit(np.ones((5, 3)))
+
+
+def test_denormals_are_flushed_during_training_and_not_after(digits):
+    class SeeDenormals(Callback):
+        def initialize(self):
+            self.flushed_ = []
+            return self
+
+        def on_epoch_begin(self, net, **kwargs):
+            self.flushed_.append(float(torch.tensor([1e-320], dtype=torch.float64)[0]) == 0.0)
+
+    seen = SeeDenormals()
+    fast_ae(max_iter=2, callbacks=[seen]).fit(digits[0][:50])
+    assert seen.flushed_ == [True, True]
+    assert float(torch.tensor([1e-320], dtype=torch.float64)[0]) != 0.0
