@@ -214,17 +214,21 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _build_code_layer(self):
         return None
 
+    def _is_bernoulli(self):
+        """Whether the decoder is Bernoulli (outputs logits, needs data in [0, 1])."""
+        return self.loss == "binary_crossentropy"
+
+    def _likelihood(self):
+        """The parameter setting that chose the decoder, for error messages."""
+        return f"loss={self.loss!r}"
+
     def _elementwise_nll(self, module, output, X):
         """Negative log-likelihood of each cell of ``X`` given the decoder's output."""
-        if self.loss == "binary_crossentropy":
-            return bernoulli_nll(output, X)
-        return squared_error(output, X)
+        return bernoulli_nll(output, X) if self._is_bernoulli() else squared_error(output, X)
 
     def _output_mean(self, output):
-        """The reconstruction (decoder mean) from the decoder's raw output."""
-        if self.loss == "binary_crossentropy":
-            return torch.sigmoid(output)
-        return output
+        """The reconstruction (decoder mean) from the decoder's raw output (logits if Bernoulli)."""
+        return torch.sigmoid(output) if self._is_bernoulli() else output
 
     def _penalty(self, module, X, code):
         """A regularisation term added to the batch-mean loss; zero by default."""
@@ -245,11 +249,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _check_training_data(self, X):
         """Refuse data that the likelihood cannot explain."""
-        if self.loss == "binary_crossentropy" and (X.min() < 0 or X.max() > 1):
+        if self._is_bernoulli() and (X.min() < 0 or X.max() > 1):
             raise ValueError(
-                f"loss='binary_crossentropy' needs X in [0, 1], got values in "
-                f"[{X.min():.4g}, {X.max():.4g}]; scale X (e.g. MinMaxScaler) or use "
-                "loss='squared_error'."
+                f"{self._likelihood()} needs X in [0, 1], got values in "
+                f"[{X.min():.4g}, {X.max():.4g}]; scale X (e.g. MinMaxScaler) or use a Gaussian likelihood."
             )
 
     # ------------------------------------------------------------ public API

@@ -141,8 +141,14 @@ class VAE(BaseAutoencoder):
             body, nn.Linear(width, self.n_components), nn.Linear(width, self.n_components), decoder
         )
 
+    def _is_bernoulli(self):
+        return self.likelihood == "bernoulli"
+
+    def _likelihood(self):
+        return f"likelihood={self.likelihood!r}"
+
     def _elementwise_nll(self, module, output, X):
-        if self.likelihood == "bernoulli":
+        if self._is_bernoulli():
             return bernoulli_nll(output, X)
         if module.training:
             log_noise_var = torch.log(((X - output) ** 2).mean().detach()).clamp(min=_MIN_LOG_NOISE_VAR)
@@ -150,24 +156,13 @@ class VAE(BaseAutoencoder):
             log_noise_var = module.log_noise_var
         return gaussian_nll(output, log_noise_var, X)
 
-    def _output_mean(self, output):
-        return torch.sigmoid(output) if self.likelihood == "bernoulli" else output
-
     def _penalty(self, module, X, posterior):
         return self.beta * kl_standard_normal(*posterior).mean()
-
-    def _check_training_data(self, X):
-        if self.likelihood == "bernoulli" and (X.min() < 0 or X.max() > 1):
-            raise ValueError(
-                f"likelihood='bernoulli' needs X in [0, 1], got values in "
-                f"[{X.min():.4g}, {X.max():.4g}]; scale X (e.g. MinMaxScaler) or use "
-                "likelihood='gaussian'."
-            )
 
     def _set_fitted_statistics(self, X):
         means = self.transform(X)
         self.n_active_units_ = int(np.sum(np.var(means, axis=0) > 0.01))
-        if self.likelihood == "gaussian":
+        if not self._is_bernoulli():
             self.module_.log_noise_var.fill_(math.log(max(self._mean_squared_residual(X), 1e-6)))
 
     def _mean_squared_residual(self, X):
@@ -245,7 +240,7 @@ class VAE(BaseAutoencoder):
             x = to_tensor(X, dtype=INFERENCE_DTYPE)
             mean, log_var = module.posterior(x)
             output = module.decode(mean + torch.exp(0.5 * log_var) * torch.randn_like(mean))
-            if self.likelihood == "bernoulli":
+            if self._is_bernoulli():
                 draw = torch.bernoulli(torch.sigmoid(output))
             else:
                 draw = output + torch.exp(0.5 * module.log_noise_var) * torch.randn_like(output)

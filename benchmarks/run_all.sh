@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Every benchmark, one after another, each appending its tables to benchmarks/results/.
+# Takes a few hours on a 2-core machine; numbers in README.md come from these files.
+set -euo pipefail
+cd "$(dirname "$0")"
+mkdir -p results
+python bench_engine.py --epochs 3 --out results/engine.md
+python bench_reconstruction.py --out results/reconstruction.md
+python bench_features.py --out results/features.md
+python bench_denoising.py --out results/denoising.md
+python bench_vae.py --out results/vae.md
+python bench_outliers.py --out results/outliers.md
+python bench_imputation.py --out results/imputation.md
