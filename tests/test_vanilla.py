@@ -205,10 +205,12 @@ def test_skorch_callbacks_pass_through(digits):
     assert ae._optimizer_state["param_groups"][0]["lr"] == pytest.approx(1e-3 * 0.5**4)
 
 
-def test_verbose_prints_the_loss_per_epoch(digits, capsys):
+def test_verbose_prints_the_loss_per_epoch_and_a_progress_bar(digits, capsys):
     fast_ae(max_iter=3, verbose=1, tol=0.0).fit(digits[0][:100])
     out = capsys.readouterr().out
     assert "train_loss" in out and out.count("\n") >= 4
+    fast_ae(max_iter=2, verbose=2, tol=0.0, batch_size=10).fit(digits[0][:100])
+    assert "/10 [" in capsys.readouterr().err  # a tqdm bar over the 10 batches of an epoch
 
 
 def test_diverging_loss_raises_a_clear_error(digits):
