@@ -8,6 +8,7 @@ python bench_engine.py --epochs 3 --out results/engine.md
 python bench_reconstruction.py --out results/reconstruction.md
 python bench_features.py --out results/features.md
 python bench_denoising.py --out results/denoising.md
-python bench_vae.py --out results/vae.md
+python bench_vae.py --binarize threshold --out results/vae.md
+python bench_vae.py --skip-digits --binarize stochastic --out results/vae.md
 python bench_outliers.py --out results/outliers.md
 python bench_imputation.py --out results/imputation.md

@@ -1,7 +1,7 @@
 """The shared estimator: validation, training, inference, feature names, devices.
 
 A variant subclasses :class:`BaseAutoencoder` and overrides only the slot that
-is its difference (see ``shared/design.md``, "one objective, four slots")::
+is its difference (see ``docs/design.md``, "one objective, four slots")::
 
     loss = criterion(decode(code_layer(encode(corruption(X)))), X) + penalty(module, X, code)
 
