@@ -15,6 +15,7 @@ slot                          default                              overridden by
 ============================  ===================================  ===================
 """
 
+import copy
 import warnings
 from numbers import Integral, Real
 
@@ -234,8 +235,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """A regularisation term added to the batch-mean loss; zero by default."""
         return 0.0
 
-    def _training_callbacks(self):
-        """skorch callbacks a variant needs during training (e.g. a schedule on k)."""
+    def _training_callbacks(self, epochs_before):
+        """skorch callbacks a variant needs during training (e.g. a schedule on k).
+
+        ``epochs_before`` counts the epochs of earlier warm-started or partial fits.
+        """
         return []
 
     def _set_fitted_statistics(self, X):
@@ -434,6 +438,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _is_fitted(self):
         return hasattr(self, "module_")
 
+    def __sklearn_is_fitted__(self):
+        # validate_data sets n_features_in_ before training starts; only a
+        # trained module makes the estimator fitted.
+        return self._is_fitted()
+
     def _hidden_sizes(self):
         sizes = self.hidden_layer_sizes
         sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
@@ -500,13 +509,16 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         rng = check_random_state(self.random_state)
         init_seed, train_seed = (int(s) for s in rng.randint(_MAX_SEED, size=2))
 
+        # Fitted attributes are set only once training succeeds: a fit that
+        # raises (e.g. on divergence) leaves the estimator as it was.
         if incremental and self._is_fitted():
-            module, optimizer_state = self.module_.float(), self._optimizer_state
+            module, optimizer_state = copy.deepcopy(self.module_).float(), self._optimizer_state
+            loss_curve, validation_scores, n_iter = self.loss_curve_, self.validation_scores_, self.n_iter_
         else:
             with seeded(init_seed, torch.device("cpu")):
                 module = self._build_module(X)
             optimizer_state = None
-            self.loss_curve_, self.validation_scores_, self.n_iter_ = [], [], 0
+            loss_curve, validation_scores, n_iter = [], [], 0
 
         train_rows, valid_rows = self._split(len(X), rng, use_validation=self.early_stopping and not partial)
         train_data = self._dataset(X, weights, train_rows, device)
@@ -524,7 +536,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                     stopping_callback(monitor, self.n_iter_no_change, self.tol, valid_data is not None, self.verbose),
                 )
             )
-        callbacks += self._training_callbacks() + list(self.callbacks or [])
+        callbacks += self._training_callbacks(n_iter) + list(self.callbacks or [])
 
         net = AutoencoderNet(
             module,
@@ -553,12 +565,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         n_epochs = len(history)
         self.module_ = module.to("cpu", INFERENCE_DTYPE).eval()
         self._optimizer_state = _to_cpu(net.optimizer_.state_dict())
-        self.loss_curve_ = self.loss_curve_ + list(history[:, "train_loss"])
+        self.loss_curve_ = loss_curve + list(history[:, "train_loss"])
+        self.validation_scores_ = validation_scores
         if valid_data is not None:
-            self.validation_scores_ = self.validation_scores_ + [-v for v in history[:, "valid_loss"]]
+            self.validation_scores_ = validation_scores + [-v for v in history[:, "valid_loss"]]
             self.best_validation_score_ = max(self.validation_scores_)
         self.best_loss_ = min(self.loss_curve_)
-        self.n_iter_ += n_epochs
+        self.n_iter_ = n_iter + n_epochs
         self.device_ = str(device)
         self._n_features_out = self.n_components
         self._set_fitted_statistics(X)

@@ -151,12 +151,11 @@ class SparseAE(BaseAutoencoder):
             return 0.0
         return self.sparsity_weight * sparsity_penalty(code, self.sparsity_penalty, self.sparsity_target)
 
-    def _training_callbacks(self):
+    def _training_callbacks(self, epochs_before):
         if self.k is None or self.k_anneal_fraction == 0:
             return []
-        # n_iter_ counts the epochs of earlier warm-started or partial fits.
         anneal_epochs = self.k_anneal_fraction * self.max_iter
-        return [("k_schedule", _AnnealK(self.n_components, self.k, anneal_epochs, self.n_iter_))]
+        return [("k_schedule", _AnnealK(self.n_components, self.k, anneal_epochs, epochs_before))]
 
     def _set_fitted_statistics(self, X):
         codes = self.transform(X)

@@ -11,7 +11,7 @@ import torch
 from scipy.linalg import subspace_angles
 from sklearn.datasets import load_breast_cancer, make_s_curve
 from sklearn.decomposition import PCA
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -220,7 +220,15 @@ def test_diverging_loss_raises_a_clear_error(digits):
     ae = fast_ae()
     with pytest.raises(FloatingPointError, match="at epoch 1"):
         ae.fit(X)
-    assert not hasattr(ae, "module_")
+    with pytest.raises(NotFittedError):
+        ae.transform(X)
+    # A warm start that diverges leaves the fitted model as it was.
+    fitted = fast_ae(warm_start=True).fit(digits[0][:100])
+    codes, n_iter = fitted.transform(digits[0][:5]), fitted.n_iter_
+    with pytest.raises(FloatingPointError):
+        fitted.fit(X)
+    np.testing.assert_array_equal(fitted.transform(digits[0][:5]), codes)
+    assert fitted.n_iter_ == n_iter
 
 
 def test_device_resolution():
