@@ -296,3 +296,19 @@ def test_denormals_are_flushed_during_training_and_not_after(digits):
     fast_ae(max_iter=2, callbacks=[seen]).fit(digits[0][:50])
     assert seen.flushed_ == [True, True]
     assert float(torch.tensor([1e-320], dtype=torch.float64)[0]) != 0.0
+
+
+def test_column_transformer_and_clone_need_no_glue(digits):
+    from sklearn.base import clone
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    frame = pd.DataFrame(digits[0][:120, :8], columns=[f"p{i}" for i in range(8)])
+    frame["city"] = ["a", "b", "c"] * 40
+    columns = ColumnTransformer(
+        [("ae", fast_ae(), [f"p{i}" for i in range(8)]), ("city", OneHotEncoder(sparse_output=False), ["city"])]
+    ).set_output(transform="pandas")
+    out = columns.fit_transform(frame)
+    assert list(out.columns) == [f"ae__autoencodertransformer{i}" for i in range(3)] + ["city__city_a", "city__city_b", "city__city_c"]
+    twin = clone(fast_ae(callbacks=[LRScheduler(policy="StepLR", step_size=1)]))
+    assert twin.get_params()["n_components"] == 3 and not hasattr(twin, "module_")
