@@ -300,16 +300,19 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self._check_training_data(X)
         return self._train(X, max_epochs=1, incremental=True, partial=True)
 
-    def _fit_masked(self, X, observed):
+    def _fit_masked(self, X, observed, incremental=False):
         """Fit on ``X`` with the loss counting only cells where ``observed`` is true.
 
         Used by :class:`AutoencoderImputer`: missing cells must hold a finite
         placeholder in ``X`` (they are still the model's input) but never act
-        as a reconstruction target.
+        as a reconstruction target. ``incremental`` continues training the
+        fitted model.
         """
-        X = self._validate_X(X, reset=True)
+        incremental = incremental and self._is_fitted()
+        X = self._validate_X(X, reset=not incremental)
         self._check_training_data(X)
-        return self._train(X, max_epochs=self.max_iter, incremental=False, weights=observed.astype(np.float32))
+        weights = observed.astype(np.float32)
+        return self._train(X, max_epochs=self.max_iter, incremental=incremental, weights=weights)
 
     def transform(self, X):
         """Encode ``X`` into the latent space.
