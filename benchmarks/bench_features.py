@@ -34,6 +34,9 @@ def models(epochs):
         "SparseAE k=10": SparseAE(1000, k=10, transform_k_factor=3.0, **common),
         "SparseAE k=25": SparseAE(1000, k=25, transform_k_factor=3.0, **common),
         "SparseAE k=40": SparseAE(1000, k=40, transform_k_factor=3.0, **common),
+        "SparseAE k=10, by value": SparseAE(1000, k=10, transform_k_factor=3.0, k_selection="value", **common),
+        "SparseAE k=25, by value": SparseAE(1000, k=25, transform_k_factor=3.0, k_selection="value", **common),
+        "SparseAE k=40, by value": SparseAE(1000, k=40, transform_k_factor=3.0, k_selection="value", **common),
         "DenoisingAE (1000, masking 0.25)": DenoisingAE(1000, noise="masking", noise_level=0.25, activation="sigmoid", **common),
         "ContractiveAE (1000, sigmoid)": ContractiveAE(1000, contractive_weight=0.1, **{**common}),
     }

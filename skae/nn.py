@@ -124,29 +124,30 @@ class SaltAndPepper(nn.Module):
 
 
 class TopK(nn.Module):
-    """Keeps the ``k`` largest-magnitude units of each row and zeroes the rest.
+    """Keeps the ``k`` largest units of each row, by magnitude or by value, and zeroes the rest.
 
     The mask multiplies the input, so gradients flow only through kept units
-    (Makhzani & Frey, 2013). In eval mode ``k_eval`` units are kept, the paper's
-    ``alpha * k`` at encoding time. ``k`` is an attribute so that a schedule can
-    anneal it during training.
+    (Makhzani & Frey, 2013, who keep the largest values). In eval mode
+    ``k_eval`` units are kept, the paper's ``alpha * k`` at encoding time. ``k``
+    is an attribute so that a schedule can anneal it during training.
     """
 
-    def __init__(self, k, k_eval=None):
+    def __init__(self, k, k_eval=None, by="magnitude"):
         super().__init__()
         self.k = k
         self.k_eval = k if k_eval is None else k_eval
+        self.by = by
 
     def forward(self, x):
         k = min(self.k if self.training else self.k_eval, x.shape[1])
         if k >= x.shape[1]:
             return x
-        kept = x.abs().topk(k, dim=1).indices
+        kept = (x.abs() if self.by == "magnitude" else x).topk(k, dim=1).indices
         mask = torch.zeros_like(x).scatter_(1, kept, 1.0)
         return x * mask
 
     def extra_repr(self):
-        return f"k={self.k}, k_eval={self.k_eval}"
+        return f"k={self.k}, k_eval={self.k_eval}, by={self.by!r}"
 
 
 class VariationalAutoencoder(nn.Module):

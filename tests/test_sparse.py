@@ -22,14 +22,18 @@ def test_training_codes_have_exactly_k_nonzeros(digits):
     assert ((sae.transform(X) != 0).sum(axis=1) == 7).all()
 
 
-def test_gradients_flow_only_through_kept_units():
+@pytest.mark.parametrize("by", ["magnitude", "value"])
+def test_gradients_flow_only_through_kept_units(by):
     pre = torch.randn(16, 10, requires_grad=True)
-    code = TopK(3)(pre)
+    code = TopK(3, by=by)(pre)
     (code * torch.randn_like(code)).sum().backward()
     dropped = code.detach() == 0
     assert dropped.sum() == 16 * 7
     assert torch.all(pre.grad[dropped] == 0)
     assert torch.all(pre.grad[~dropped] != 0)
+    ranked = pre.detach().abs() if by == "magnitude" else pre.detach()
+    threshold = ranked.topk(3, dim=1).values[:, -1:]
+    assert torch.equal(~dropped, ranked >= threshold)
 
 
 def test_larger_transform_factor_keeps_more_units(digits):
