@@ -11,7 +11,6 @@ import argparse
 import time
 import warnings
 
-import numpy as np
 import torch
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression

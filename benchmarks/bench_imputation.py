@@ -67,7 +67,7 @@ def main():
     names = list(imputers(0, 1))
     seconds = dict.fromkeys(names, 0.0)
     for dataset, X, y in datasets():
-        low, span = X.min(axis=0), np.ptp(X, axis=0)
+        span = np.ptp(X, axis=0)
         span[span == 0] = 1.0
         scores = {name: [] for name in names}
         for seed in range(args.seeds):

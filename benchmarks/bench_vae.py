@@ -15,7 +15,6 @@ import argparse
 import time
 import warnings
 
-import numpy as np
 import torch
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA

@@ -583,6 +583,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 f"{type(self).__name__}: maximum iterations ({max_epochs}) reached and the "
                 "optimization hasn't converged yet. Increase max_iter or tol.",
                 ConvergenceWarning,
+                stacklevel=2,
             )
         return self
 
