@@ -4,7 +4,7 @@ Each autoencoder is trained on the 60k training images (pixels / 255) without
 labels; a LogisticRegression is then fit on its codes and scored on the 10k
 test images. Raw pixels and PCA are the baselines.
 
-    python benchmarks/bench_features.py [--epochs 15] [--threads 2]
+    python benchmarks/bench_features.py [--epochs 15] [--threads 2] [--device cuda] [--only NAME ...]
 """
 
 import argparse
@@ -24,8 +24,8 @@ from skae import AutoencoderTransformer, ContractiveAE, DenoisingAE, SparseAE
 warnings.simplefilter("ignore")
 
 
-def models(epochs):
-    common = dict(hidden_layer_sizes=(), batch_size=128, max_iter=epochs, tol=0.0, random_state=0)
+def models(epochs, device="cpu"):
+    common = dict(hidden_layer_sizes=(), batch_size=128, max_iter=epochs, tol=0.0, random_state=0, device=device)
     return {
         "raw pixels": None,
         "PCA (100)": PCA(100, random_state=0),
@@ -46,12 +46,13 @@ def main():
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--only", nargs="*", default=None)
+    parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     X_train, y_train, X_test, y_test = load_mnist()
     rows = []
-    for name, model in models(args.epochs).items():
+    for name, model in models(args.epochs, args.device).items():
         if args.only and name not in args.only:
             continue
         start = time.perf_counter()

@@ -51,6 +51,7 @@ METHODS = {
     "PCA log-likelihood": lambda X, s: PCA(pca_components(X)).fit(X).score_samples(X),
     "kNN distance": knn_distance,
     "skae default (likelihood)": lambda X, s: AutoencoderOutlierDetector(random_state=s).fit(X).score_samples(X),
+    "skae default, no trimming": lambda X, s: AutoencoderOutlierDetector(n_trim_rounds=0, random_state=s).fit(X).score_samples(X),
     "skae reconstruction": lambda X, s: AutoencoderOutlierDetector(scoring="reconstruction", random_state=s).fit(X).score_samples(X),
     "skae VAE ELBO": lambda X, s: AutoencoderOutlierDetector(VAE(pca_components(X), hidden_layer_sizes=(64,), max_iter=100), random_state=s).fit(X).score_samples(X),
     "skae AE(64) likelihood": lambda X, s: AutoencoderOutlierDetector(AutoencoderTransformer(pca_components(X), hidden_layer_sizes=(64,), max_iter=100), random_state=s).fit(X).score_samples(X),

@@ -9,9 +9,14 @@
    PCA.score_samples (probabilistic PCA) at equal latent size.
 
     python benchmarks/bench_vae.py [--epochs 30] [--every 10] [--k 1000] [--test-rows 2000]
+        [--device cuda] [--save vae.pkl] [--resume vae.pkl]
+
+``--save`` pickles the model after every block and ``--resume`` continues from
+such a pickle, so a long run can be split over several sessions.
 """
 
 import argparse
+import pickle
 import time
 import warnings
 
@@ -34,12 +39,19 @@ def mnist_curve(args):
     vae = VAE(
         40, likelihood="bernoulli", hidden_layer_sizes=(400,), activation="relu", batch_size=100,
         learning_rate_init=1e-3, max_iter=args.every, tol=0.0, warm_start=True, random_state=0,
+        device=args.device,
     )
+    if args.resume:
+        with open(args.resume, "rb") as f:
+            vae = pickle.load(f).set_params(device=args.device, max_iter=args.every)
     rows = []
-    for _ in range(args.epochs // args.every):
+    while getattr(vae, "n_iter_", 0) + args.every <= args.epochs:
         start = time.perf_counter()
         vae.fit(X_train)
         per_epoch = (time.perf_counter() - start) / args.every
+        if args.save:
+            with open(args.save, "wb") as f:
+                pickle.dump(vae, f)
         elbo = vae.score_samples(X_test).mean()
         iwae = vae.score_samples(X_test, n_samples=args.k).mean()
         rows.append([vae.n_iter_, f"{-elbo:.2f}", f"{-iwae:.2f}", f"{iwae - elbo:.2f}", f"{per_epoch:.1f}", vae.n_active_units_])
@@ -79,6 +91,9 @@ def main():
     parser.add_argument("--skip-mnist", action="store_true")
     parser.add_argument("--skip-digits", action="store_true")
     parser.add_argument("--binarize", choices=["threshold", "stochastic"], default="stochastic")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--save", default=None)
+    parser.add_argument("--resume", default=None)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)

@@ -89,3 +89,39 @@ def test_non_skae_autoencoder_is_refused():
 
     with pytest.raises(TypeError, match="skae autoencoder"):
         AutoencoderOutlierDetector(PCA(2)).fit(np.random.rand(20, 4))
+
+
+def clustered_outliers(seed=0):
+    """Inliers near a 2-D plane in 6-D; 10% of rows in one tight cluster off the plane."""
+    rng = np.random.RandomState(seed)
+    basis = np.linalg.qr(rng.normal(size=(6, 2)))[0].T
+    inliers = rng.normal(size=(540, 2)) @ basis + 0.05 * rng.normal(size=(540, 6))
+    normal_to_plane = np.linalg.qr(np.c_[basis.T, rng.normal(size=(6, 1))])[0][:, 2]
+    cluster = 3 * normal_to_plane + 0.05 * rng.normal(size=(60, 6))
+    return np.vstack([inliers, cluster]), np.r_[np.zeros(540), np.ones(60)]
+
+
+class RowCountingAE(AutoencoderTransformer):
+    fitted_rows = []
+
+    def fit(self, X, y=None):
+        RowCountingAE.fitted_rows.append(len(X))
+        return super().fit(X, y)
+
+
+def test_trimmed_refits_train_on_the_most_normal_rows():
+    X, _ = clustered_outliers()
+    RowCountingAE.fitted_rows = []
+    AutoencoderOutlierDetector(RowCountingAE(2, max_iter=2), n_trim_rounds=2, trim_fraction=0.3, random_state=0).fit(X)
+    assert RowCountingAE.fitted_rows == [600, 420, 420]
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_trimming_stops_the_model_from_learning_a_cluster_of_outliers():
+    X, y = clustered_outliers()
+    ae = AutoencoderTransformer(2, hidden_layer_sizes=(16,), activation="tanh", max_iter=100)
+    untrimmed = AutoencoderOutlierDetector(ae, n_trim_rounds=0, random_state=0).fit(X)
+    trimmed = AutoencoderOutlierDetector(ae, n_trim_rounds=2, random_state=0).fit(X)
+    auc_untrimmed = roc_auc_score(y, -untrimmed.score_samples(X))
+    auc_trimmed = roc_auc_score(y, -trimmed.score_samples(X))
+    assert auc_trimmed > 0.99 and auc_trimmed > auc_untrimmed + 0.05, (auc_trimmed, auc_untrimmed)
