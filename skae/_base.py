@@ -242,6 +242,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         return []
 
+    def _stopping_warmup(self, epochs_before):
+        """Epochs of this fit during which the ``tol`` / ``n_iter_no_change`` rule may not stop training."""
+        return 0
+
     def _set_fitted_statistics(self, X):
         """Compute variant-specific fitted attributes from the training data."""
 
@@ -536,7 +540,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             callbacks.append(
                 (
                     "stopping",
-                    stopping_callback(monitor, self.n_iter_no_change, self.tol, valid_data is not None, self.verbose),
+                    stopping_callback(
+                        monitor, self.n_iter_no_change, self.tol, valid_data is not None, self.verbose,
+                        warmup=self._stopping_warmup(n_iter),
+                    ),
                 )
             )
         callbacks += self._training_callbacks(n_iter) + list(self.callbacks or [])

@@ -1,5 +1,6 @@
 """Sparse autoencoder: top-k codes and/or a penalty on average code activation."""
 
+import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -163,6 +164,13 @@ class SparseAE(BaseAutoencoder):
             return []
         anneal_epochs = self.k_anneal_fraction * self.max_iter
         return [("k_schedule", _AnnealK(self.n_components, self.k, anneal_epochs, epochs_before))]
+
+    def _stopping_warmup(self, epochs_before):
+        # The loss rises as k falls: no convergence stop before k reaches its target
+        # (stopping mid-anneal left models trained at k ~ 600 of 1000 encoding with k = 75).
+        if self.k is None:
+            return 0
+        return max(0, math.ceil(self.k_anneal_fraction * self.max_iter) - epochs_before)
 
     def _set_fitted_statistics(self, X):
         codes = self.transform(X)

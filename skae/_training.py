@@ -121,9 +121,28 @@ class AutoencoderNet(NeuralNet):
             )
 
 
-def stopping_callback(monitor, patience, tol, restore_best, verbose):
-    """scikit-learn's ``n_iter_no_change`` / ``tol`` rule as skorch's EarlyStopping."""
-    return EarlyStopping(
+class WarmupEarlyStopping(EarlyStopping):
+    """skorch's EarlyStopping that starts counting after ``warmup`` epochs.
+
+    While the objective itself changes (a SparseAE annealing k), its losses
+    are not comparable from epoch to epoch and must not stop training.
+    """
+
+    def __init__(self, warmup=0, **kwargs):
+        super().__init__(**kwargs)
+        self.warmup = warmup
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) <= self.warmup:
+            self.on_train_begin(net)  # forget the warm-up epochs' scores
+            return
+        super().on_epoch_end(net, **kwargs)
+
+
+def stopping_callback(monitor, patience, tol, restore_best, verbose, warmup=0):
+    """scikit-learn's ``n_iter_no_change`` / ``tol`` rule as skorch's EarlyStopping, after ``warmup`` epochs."""
+    return WarmupEarlyStopping(
+        warmup=warmup,
         monitor=monitor,
         patience=patience,
         threshold=tol,

@@ -92,3 +92,12 @@ def test_pipeline_grid_search_over_k_just_works(digits):
     search = GridSearchCV(pipe, {"ae__k": [5, 25]}, cv=2).fit(X, y)
     assert search.best_params_["ae__k"] in (5, 25)
     assert search.score(X, y) > 0.8
+
+
+def test_convergence_stop_waits_for_the_end_of_the_k_anneal(digits):
+    # The loss rises while k falls; a stop then would leave a model trained with far more than k units.
+    sae = SparseAE(64, k=4, hidden_layer_sizes=(), max_iter=40, k_anneal_fraction=0.5, tol=0.0, n_iter_no_change=2, random_state=0)
+    sae.fit(digits[0])
+    assert sae.n_iter_ > 20
+    rises = np.diff(sae.loss_curve_[:20]) > 0
+    assert rises.any()  # without the warm-up the 2-epoch patience would have stopped inside the anneal
