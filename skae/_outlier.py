@@ -46,8 +46,8 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
     model (same seed) is fitted, with its scoring statistics, on the rest; this
     repeats ``n_trim_rounds`` times. Every sample is still scored. On the 16
     ODDS sets (``benchmarks/bench_outliers.py``) two rounds with a 0.3 trim
-    raised the default's mean ROC-AUC from 0.823 to 0.852, at three times the
-    fit cost.
+    raised the default's mean ROC-AUC from 0.823 to 0.848 and its mean average
+    precision from 0.435 to 0.528, at three times the fit cost.
 
     Parameters
     ----------

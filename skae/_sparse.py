@@ -16,8 +16,8 @@ from .nn import TopK
 class SparseAE(BaseAutoencoder):
     """An autoencoder with sparse codes: k-sparse top-k units and/or a sparsity penalty.
 
-    With ``k`` set, the code keeps the ``k`` units of largest magnitude (or
-    value, ``k_selection``) per sample and zeroes the rest; gradients flow only through the kept units
+    With ``k`` set, the code keeps the ``k`` units of largest value (or
+    magnitude, ``k_selection``) per sample and zeroes the rest; gradients flow only through the kept units
     (Makhzani & Frey, 2013, "k-Sparse Autoencoders"). As in the paper, k is
     annealed linearly from ``n_components`` down to ``k`` over the first
     ``k_anneal_fraction`` of ``max_iter`` so that units do not die early, and
@@ -40,10 +40,11 @@ class SparseAE(BaseAutoencoder):
     transform_k_factor : float, default=1.0
         At ``transform`` time ``round(transform_k_factor * k)`` units are kept
         (at least 1, at most ``n_components``).
-    k_selection : {"magnitude", "value"}, default="magnitude"
-        Keep the k units of largest absolute value, or of largest value as in
-        the paper (on MNIST features the paper's rule gave a logistic regression
-        7.5% test error where magnitude gave 10.6%; 10k-image subset).
+    k_selection : {"value", "magnitude"}, default="value"
+        Keep the k units of largest value, as in the paper, or of largest
+        absolute value. On MNIST (1000 units, k=25, 50 epochs) a logistic
+        regression on the codes had 2.75% test error with the paper's rule and
+        5.72% with magnitude (``benchmarks/bench_features.py``).
     k_anneal_fraction : float, default=0.5
         Fraction of ``max_iter`` over which k falls linearly from
         ``n_components`` to ``k``; 0 trains with ``k`` from the start.
@@ -93,7 +94,7 @@ class SparseAE(BaseAutoencoder):
         *,
         k=None,
         transform_k_factor=1.0,
-        k_selection="magnitude",
+        k_selection="value",
         k_anneal_fraction=0.5,
         sparsity_penalty=None,
         sparsity_target=0.05,

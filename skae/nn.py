@@ -132,7 +132,7 @@ class TopK(nn.Module):
     is an attribute so that a schedule can anneal it during training.
     """
 
-    def __init__(self, k, k_eval=None, by="magnitude"):
+    def __init__(self, k, k_eval=None, by="value"):
         super().__init__()
         self.k = k
         self.k_eval = k if k_eval is None else k_eval
