@@ -5,7 +5,7 @@ import pytest
 from sklearn.ensemble import IsolationForest
 from sklearn.experimental import enable_iterative_imputer  # noqa: F401
 from sklearn.impute import IterativeImputer
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
 from skae import AutoencoderImputer, AutoencoderOutlierDetector
@@ -14,16 +14,23 @@ pytestmark = pytest.mark.slow
 
 
 def test_outlier_detector_keeps_up_with_isolation_forest(shared_data):
-    gaps = {}
-    for name in ("letter", "vowels", "satellite", "pima", "wbc"):
-        data = np.load(shared_data / "outliers" / f"{name}.npz")
+    # All 16 ODDS sets, including those where trees win (optdigits, pendigits):
+    # README's claim is a tie on ROC-AUC and a lead on average precision.
+    ours, forest = {}, {}
+    for path in sorted((shared_data / "outliers").glob("*.npz")):
+        data = np.load(path)
         X, y = StandardScaler().fit_transform(data["X"]), data["y"]
-        ours = roc_auc_score(y, -AutoencoderOutlierDetector(random_state=0).fit(X).score_samples(X))
-        forest = roc_auc_score(y, -IsolationForest(n_estimators=200, random_state=0).fit(X).score_samples(X))
-        gaps[name] = (round(ours, 3), round(forest, 3))
-    mean_ours = np.mean([v[0] for v in gaps.values()])
-    mean_forest = np.mean([v[1] for v in gaps.values()])
-    assert mean_ours >= mean_forest, f"skae vs IsolationForest ROC-AUC: {gaps}"
+        for scores, model in (
+            (ours, AutoencoderOutlierDetector(random_state=0)),
+            (forest, IsolationForest(n_estimators=200, random_state=0)),
+        ):
+            outlyingness = -model.fit(X).score_samples(X)
+            scores[path.stem] = (roc_auc_score(y, outlyingness), average_precision_score(y, outlyingness))
+    auc_ours, ap_ours = np.mean(list(ours.values()), axis=0)
+    auc_forest, ap_forest = np.mean(list(forest.values()), axis=0)
+    message = f"skae ROC-AUC {auc_ours:.3f} AP {ap_ours:.3f}; IsolationForest ROC-AUC {auc_forest:.3f} AP {ap_forest:.3f}"
+    assert auc_ours >= 0.84 and auc_ours >= auc_forest - 0.01, message
+    assert ap_ours >= ap_forest, message
 
 
 def test_imputer_beats_iterative_imputer_on_digits(digits):
