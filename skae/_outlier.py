@@ -148,6 +148,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         self.estimators_ = []
         self._statistics = []
+        n_kept = len(X) - int(np.floor(self.trim_fraction * len(X)))
         for _ in range(self.n_estimators):
             template = clone(self.autoencoder) if self.autoencoder is not None else self._default_autoencoder(X)
             if not isinstance(template, BaseAutoencoder):
@@ -156,7 +157,6 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
                 template.set_params(random_state=rng.randint(np.iinfo(np.int32).max))
             self.scoring_ = self._resolve_scoring(template)
             estimator, statistics = self._fit_one(template, X)
-            n_kept = len(X) - int(np.floor(self.trim_fraction * len(X)))
             for _ in range(self.n_trim_rounds):
                 # The most normal rows; a stable sort keeps ties deterministic.
                 kept = np.sort(np.argsort(-self._score(estimator, statistics, X), kind="stable")[:n_kept])

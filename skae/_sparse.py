@@ -160,18 +160,19 @@ class SparseAE(BaseAutoencoder):
             return 0.0
         return self.sparsity_weight * sparsity_penalty(code, self.sparsity_penalty, self.sparsity_target)
 
+    def _anneal_epochs(self):
+        """Epochs over which k falls from ``n_components`` to ``k`` (0: no anneal)."""
+        return 0 if self.k is None else self.k_anneal_fraction * self.max_iter
+
     def _training_callbacks(self, epochs_before):
-        if self.k is None or self.k_anneal_fraction == 0:
+        if self._anneal_epochs() == 0:
             return []
-        anneal_epochs = self.k_anneal_fraction * self.max_iter
-        return [("k_schedule", _AnnealK(self.n_components, self.k, anneal_epochs, epochs_before))]
+        return [("k_schedule", _AnnealK(self.n_components, self.k, self._anneal_epochs(), epochs_before))]
 
     def _stopping_warmup(self, epochs_before):
         # The loss rises as k falls: no convergence stop before k reaches its target
         # (stopping mid-anneal left models trained at k ~ 600 of 1000 encoding with k = 75).
-        if self.k is None:
-            return 0
-        return max(0, math.ceil(self.k_anneal_fraction * self.max_iter) - epochs_before)
+        return max(0, math.ceil(self._anneal_epochs()) - epochs_before)
 
     def _set_fitted_statistics(self, X):
         codes = self.transform(X)
