@@ -12,12 +12,13 @@ from sklearn.base import _fit_context
 from sklearn.impute._base import _BaseImputer
 from sklearn.utils._mask import _get_mask
 from sklearn.utils._missing import is_scalar_nan
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, validate_data
 
 __all__ = [
     "HasMethods",
     "Interval",
+    "RealNotInt",
     "StrOptions",
     "_BaseImputer",
     "_check_feature_names_in",

@@ -10,7 +10,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseAutoencoder
-from ._compat import HasMethods, Interval, StrOptions, _fit_context, validate_data
+from ._compat import HasMethods, Interval, RealNotInt, StrOptions, _fit_context, validate_data
 from ._vanilla import AutoencoderTransformer
 
 # "auto" contamination: a sample is an outlier when its score lies more than
@@ -76,6 +76,15 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
     n_estimators : int, default=1
         Autoencoders trained with different seeds; their scores are averaged,
         at ``n_estimators`` times the cost.
+    max_features : int or float, default=1.0
+        Features each autoencoder sees, drawn without replacement, as in
+        :class:`~sklearn.ensemble.IsolationForest`: an int is a count, a float
+        the fraction ``max(1, int(max_features * n_features_in_))`` (feature
+        bagging, Lazarevic & Kumar 2005). Scores of models on different
+        feature subsets are on different scales, so with fewer than all
+        features each model's scores are first made robust z-scores (centred
+        on the median of its training scores, divided by 1.4826 times their
+        median absolute deviation) and then averaged.
     random_state : int, RandomState instance or None, default=None
         Seeds the autoencoders (overriding their own ``random_state``).
 
@@ -83,6 +92,8 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
     ----------
     estimators_ : list of skae autoencoders
         The trained autoencoders.
+    estimators_features_ : list of ndarray
+        The features (column indices) each autoencoder was trained on.
     scoring_ : str
         The scoring rule in use.
     offset_ : float
@@ -108,6 +119,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         "n_trim_rounds": [Interval(Integral, 0, None, closed="left")],
         "trim_fraction": [Interval(Real, 0, 1, closed="left")],
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "max_features": [Interval(Integral, 1, None, closed="left"), Interval(RealNotInt, 0, 1, closed="right")],
         "random_state": ["random_state"],
     }
 
@@ -120,6 +132,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         n_trim_rounds=2,
         trim_fraction=0.3,
         n_estimators=1,
+        max_features=1.0,
         random_state=None,
     ):
         self.autoencoder = autoencoder
@@ -128,6 +141,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         self.n_trim_rounds = n_trim_rounds
         self.trim_fraction = trim_fraction
         self.n_estimators = n_estimators
+        self.max_features = max_features
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -147,27 +161,36 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         rng = check_random_state(self.random_state)
         self.estimators_ = []
+        self.estimators_features_ = []
         self._statistics = []
         n_kept = len(X) - int(np.floor(self.trim_fraction * len(X)))
+        n_features = self._n_features_per_model(X.shape[1])
         for _ in range(self.n_estimators):
+            features = np.arange(X.shape[1])
+            if n_features < X.shape[1]:
+                features = np.sort(rng.choice(X.shape[1], n_features, replace=False))
             template = clone(self.autoencoder) if self.autoencoder is not None else self._default_autoencoder(X)
             if not isinstance(template, BaseAutoencoder):
                 raise TypeError(f"autoencoder must be a skae autoencoder, got {type(template).__name__}.")
             if self.random_state is not None or self.n_estimators > 1:
                 template.set_params(random_state=rng.randint(np.iinfo(np.int32).max))
             self.scoring_ = self._resolve_scoring(template)
-            estimator, statistics = self._fit_one(template, X)
+            X_model = X[:, features]
+            estimator, statistics = self._fit_one(template, X_model)
             for _ in range(self.n_trim_rounds):
                 # The most normal rows; a stable sort keeps ties deterministic.
-                kept = np.sort(np.argsort(-self._score(estimator, statistics, X), kind="stable")[:n_kept])
-                estimator, statistics = self._fit_one(template, X[kept])
+                kept = np.sort(np.argsort(-self._score(estimator, statistics, X_model), kind="stable")[:n_kept])
+                estimator, statistics = self._fit_one(template, X_model[kept])
+            if n_features < X.shape[1]:
+                location, spread = _robust_location_scale(self._score(estimator, statistics, X_model))
+                statistics = (statistics, (location, spread if spread > 0 else 1.0))
             self.estimators_.append(estimator)
+            self.estimators_features_.append(features)
             self._statistics.append(statistics)
 
         scores = self.score_samples(X)
         if self.contamination == "auto":
-            median = np.median(scores)
-            spread = 1.4826 * np.median(np.abs(scores - median))
+            median, spread = _robust_location_scale(scores)
             self.offset_ = float(median - _AUTO_ROBUST_Z * spread)
         else:
             self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
@@ -186,10 +209,21 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return np.mean(
-            [self._score(estimator, statistics, X) for estimator, statistics in zip(self.estimators_, self._statistics)],
-            axis=0,
-        )
+        return np.mean([self._member_score(i, X) for i in range(len(self.estimators_))], axis=0)
+
+    def _member_score(self, i, X):
+        features = self.estimators_features_[i]
+        if len(features) == self.n_features_in_:
+            return self._score(self.estimators_[i], self._statistics[i], X)
+        statistics, (location, scale) = self._statistics[i]
+        return (self._score(self.estimators_[i], statistics, X[:, features]) - location) / scale
+
+    def _n_features_per_model(self, n_features):
+        if isinstance(self.max_features, Integral):
+            if self.max_features > n_features:
+                raise ValueError(f"max_features={self.max_features} must be at most n_features={n_features}.")
+            return self.max_features
+        return max(1, int(self.max_features * n_features))
 
     def decision_function(self, X):
         """``score_samples(X) - offset_``: negative for outliers.
@@ -261,3 +295,10 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         # Small and briefly trained on purpose: in the transductive setting a
         # model that fits long enough also learns to reconstruct the outliers.
         return AutoencoderTransformer(max(1, X.shape[1] // 3), hidden_layer_sizes=(32,), activation="tanh", max_iter=50)
+
+
+def _robust_location_scale(scores):
+    """Median and 1.4826 * median absolute deviation (a standard deviation for Gaussian scores)."""
+    median = np.median(scores)
+    spread = 1.4826 * np.median(np.abs(scores - median))
+    return float(median), float(spread)

@@ -125,3 +125,27 @@ def test_trimming_stops_the_model_from_learning_a_cluster_of_outliers():
     auc_untrimmed = roc_auc_score(y, -untrimmed.score_samples(X))
     auc_trimmed = roc_auc_score(y, -trimmed.score_samples(X))
     assert auc_trimmed > 0.99 and auc_trimmed > auc_untrimmed + 0.05, (auc_trimmed, auc_untrimmed)
+
+
+def test_feature_bagging_trains_each_model_on_its_own_feature_subset(digits):
+    X = digits[0][:300]
+    detector = AutoencoderOutlierDetector(small_ae(), n_estimators=3, max_features=0.5, random_state=0).fit(X)
+    subsets = detector.estimators_features_
+    assert [len(features) for features in subsets] == [32, 32, 32]
+    assert len({tuple(features) for features in subsets}) == 3
+    assert all(estimator.n_features_in_ == 32 for estimator in detector.estimators_)
+    # Each model's scores are robust z-scores against its training scores before averaging.
+    members = [detector._member_score(i, X) for i in range(3)]
+    for member in members:
+        assert np.median(member) == pytest.approx(0.0, abs=1e-9)
+        assert 1.4826 * np.median(np.abs(member)) == pytest.approx(1.0)
+    np.testing.assert_allclose(detector.score_samples(X), np.mean(members, axis=0))
+    assert len(AutoencoderOutlierDetector(small_ae(), max_features=5).fit(X).estimators_features_[0]) == 5
+    with pytest.raises(ValueError, match="max_features=100 must be at most n_features=64"):
+        AutoencoderOutlierDetector(small_ae(), max_features=100).fit(X)
+
+
+def test_feature_bagged_detector_still_finds_the_outliers():
+    X, y = plane_with_outliers()
+    detector = AutoencoderOutlierDetector(n_estimators=4, max_features=0.5, random_state=0).fit(X)
+    assert roc_auc_score(y, -detector.score_samples(X)) > 0.9
