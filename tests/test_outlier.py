@@ -61,7 +61,8 @@ def test_likelihood_score_sees_outliers_hidden_along_the_manifold():
 
 def test_vae_detector_scores_with_the_elbo(digits):
     X = digits[0][:300]
-    detector = AutoencoderOutlierDetector(VAE(4, hidden_layer_sizes=(16,), max_iter=5), random_state=0).fit(X)
+    vae = VAE(4, hidden_layer_sizes=(16,), max_iter=5)
+    detector = AutoencoderOutlierDetector(vae, n_estimators=1, max_features=1.0, random_state=0).fit(X)
     assert detector.scoring_ == "elbo"
     np.testing.assert_allclose(detector.score_samples(X), detector.estimators_[0].score_samples(X))
     with pytest.raises(ValueError, match="needs a VAE"):
@@ -70,7 +71,7 @@ def test_vae_detector_scores_with_the_elbo(digits):
 
 def test_ensemble_averages_differently_seeded_models(digits):
     X = digits[0][:300]
-    detector = AutoencoderOutlierDetector(small_ae(), n_estimators=3, random_state=0).fit(X)
+    detector = AutoencoderOutlierDetector(small_ae(), n_estimators=3, max_features=1.0, random_state=0).fit(X)
     seeds = {estimator.random_state for estimator in detector.estimators_}
     assert len(detector.estimators_) == 3 and len(seeds) == 3
     single = [detector._score(e, s, X) for e, s in zip(detector.estimators_, detector._statistics)]
@@ -112,7 +113,7 @@ class RowCountingAE(AutoencoderTransformer):
 def test_trimmed_refits_train_on_the_most_normal_rows():
     X, _ = clustered_outliers()
     RowCountingAE.fitted_rows = []
-    AutoencoderOutlierDetector(RowCountingAE(2, max_iter=2), n_trim_rounds=2, trim_fraction=0.3, random_state=0).fit(X)
+    AutoencoderOutlierDetector(RowCountingAE(2, max_iter=2), n_estimators=1, trim_fraction=0.3, random_state=0).fit(X)
     assert RowCountingAE.fitted_rows == [600, 420, 420]
 
 
@@ -120,8 +121,9 @@ def test_trimmed_refits_train_on_the_most_normal_rows():
 def test_trimming_stops_the_model_from_learning_a_cluster_of_outliers():
     X, y = clustered_outliers()
     ae = AutoencoderTransformer(2, hidden_layer_sizes=(16,), activation="tanh", max_iter=100)
-    untrimmed = AutoencoderOutlierDetector(ae, n_trim_rounds=0, random_state=0).fit(X)
-    trimmed = AutoencoderOutlierDetector(ae, n_trim_rounds=2, random_state=0).fit(X)
+    single = dict(n_estimators=1, max_features=1.0, random_state=0)
+    untrimmed = AutoencoderOutlierDetector(ae, n_trim_rounds=0, **single).fit(X)
+    trimmed = AutoencoderOutlierDetector(ae, n_trim_rounds=2, **single).fit(X)
     auc_untrimmed = roc_auc_score(y, -untrimmed.score_samples(X))
     auc_trimmed = roc_auc_score(y, -trimmed.score_samples(X))
     assert auc_trimmed > 0.99 and auc_trimmed > auc_untrimmed + 0.05, (auc_trimmed, auc_untrimmed)
