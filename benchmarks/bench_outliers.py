@@ -53,7 +53,7 @@ METHODS = {
     "skae default (likelihood)": lambda X, s: AutoencoderOutlierDetector(random_state=s).fit(X).score_samples(X),
     "skae one model, all features": lambda X, s: AutoencoderOutlierDetector(n_estimators=1, max_features=1.0, random_state=s).fit(X).score_samples(X),
     "skae one model, no trimming": lambda X, s: AutoencoderOutlierDetector(n_estimators=1, max_features=1.0, n_trim_rounds=0, random_state=s).fit(X).score_samples(X),
-    "skae 10 models x 0.75 features": lambda X, s: AutoencoderOutlierDetector(n_estimators=10, max_features=0.75, random_state=s).fit(X).score_samples(X),
+    "skae 5 models x 0.75 features": lambda X, s: AutoencoderOutlierDetector(n_estimators=5, max_features=0.75, random_state=s).fit(X).score_samples(X),
     "skae reconstruction": lambda X, s: AutoencoderOutlierDetector(scoring="reconstruction", random_state=s).fit(X).score_samples(X),
     "skae VAE ELBO": lambda X, s: AutoencoderOutlierDetector(VAE(pca_components(X), hidden_layer_sizes=(64,), max_iter=100), random_state=s).fit(X).score_samples(X),
     "skae AE(64) likelihood": lambda X, s: AutoencoderOutlierDetector(AutoencoderTransformer(pca_components(X), hidden_layer_sizes=(64,), max_iter=100), random_state=s).fit(X).score_samples(X),
