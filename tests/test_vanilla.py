@@ -137,6 +137,25 @@ def test_score_is_minus_the_mean_squared_error_summed_over_features(digits):
     assert ae.score(X) == pytest.approx(expected.mean(), rel=1e-5)
 
 
+def test_alpha_decays_weights_but_not_biases(digits):
+    X = digits[0][:300]
+    strong = linear_ae(2, alpha=10.0, max_iter=100, tol=0.0).fit(X)
+    weak = linear_ae(2, alpha=0.0, max_iter=100, tol=0.0).fit(X)
+
+    def weight_norm(model):
+        return sum(p.norm().item() for name, p in model.module_.named_parameters() if "weight" in name)
+
+    assert weight_norm(strong) < 0.5 * weight_norm(weak)
+    # Biases are exempt, as in scikit-learn's MLP: a decayed bias would pull the
+    # reconstruction of data far from the origin toward zero.
+    names = [name for name, _ in strong.module_.named_parameters()]
+    n_params_by_decay = {}
+    for group in strong._optimizer_state["param_groups"]:
+        n_params_by_decay[group["weight_decay"]] = n_params_by_decay.get(group["weight_decay"], 0) + len(group["params"])
+    n_biases = sum(name.endswith("bias") for name in names)
+    assert n_params_by_decay == {0.0: n_biases, 10.0: len(names) - n_biases}
+
+
 def test_one_sample_and_batch_size_larger_than_the_data(digits):
     ae = fast_ae(batch_size=1000).fit(digits[0][:1])
     assert ae.transform(digits[0][:1]).shape == (1, 3)
