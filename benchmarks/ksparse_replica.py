@@ -27,24 +27,27 @@ from torch import nn
 
 from _common import load_mnist
 
+from skae.nn import TopK
+
 warnings.simplefilter("ignore")
 
 
 class KSparse(nn.Module):
-    def __init__(self, n_features, n_units, tied):
+    """skae's k-sparse model with an optionally tied decoder; ``code_layer.k`` is annealed by the caller."""
+
+    def __init__(self, n_features, n_units, k_eval, tied):
         super().__init__()
         self.encoder = nn.Linear(n_features, n_units)
+        self.code_layer = TopK(n_units, k_eval)
         self.decoder_bias = nn.Parameter(torch.zeros(n_features))
         self.decoder_weight = None if tied else nn.Parameter(nn.Linear(n_units, n_features).weight.detach().T.clone())
-        self.k = n_units
 
-    def encode(self, x, k):
-        z = self.encoder(x)
-        return z * torch.zeros_like(z).scatter_(1, z.topk(k, dim=1).indices, 1.0)
+    def encode(self, x):
+        return self.code_layer(self.encoder(x))
 
     def forward(self, x):
         weight = self.encoder.weight if self.decoder_weight is None else self.decoder_weight
-        return self.encode(x, self.k) @ weight + self.decoder_bias
+        return self.encode(x) @ weight + self.decoder_bias
 
 
 def main():
@@ -59,7 +62,7 @@ def main():
     torch.manual_seed(0)
     X_train, y_train, X_test, y_test = load_mnist()
     X = torch.from_numpy(X_train)
-    model = KSparse(784, 1000, args.tied)
+    model = KSparse(784, 1000, 3 * args.k, args.tied)
     weights = [p for name, p in model.named_parameters() if "bias" not in name]
     biases = [p for name, p in model.named_parameters() if "bias" in name]
     optimizer = torch.optim.Adam(
@@ -68,17 +71,19 @@ def main():
     start = time.perf_counter()
     for epoch in range(args.epochs):
         progress = min(1.0, epoch / (0.5 * args.epochs))
-        model.k = int(round(args.anneal_from + progress * (args.k - args.anneal_from)))
+        model.code_layer.k = int(round(args.anneal_from + progress * (args.k - args.anneal_from)))
         for batch in torch.randperm(len(X)).split(128):
             x = X[batch]
             loss = ((model(x) - x) ** 2).sum(dim=1).mean()
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+    model.code_layer.k = args.k
     with torch.no_grad():
-        F_train = model.encode(X, 3 * args.k).numpy()
-        F_test = model.encode(torch.from_numpy(X_test), 3 * args.k).numpy()
-        dead = np.mean(~(model.encode(X, args.k).numpy() > 0).any(axis=0))
+        dead = np.mean(~(model.encode(X).numpy() > 0).any(axis=0))  # training mode: k units
+        model.eval()  # 3k units, the paper's alpha * k
+        F_train = model.encode(X).numpy()
+        F_test = model.encode(torch.from_numpy(X_test)).numpy()
     print(f"dead units {dead:.3f}, fit {time.perf_counter() - start:.0f} s")
     for C in [1.0, 10.0]:
         classifier = make_pipeline(MaxAbsScaler(), LogisticRegression(max_iter=500, C=C))
