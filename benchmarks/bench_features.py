@@ -10,9 +10,11 @@ LogisticRegression with C picked on the last 10k training images, the paper's
 50k / 10k split, then refit on all 60k.
 
     python benchmarks/bench_features.py [--epochs 15] [--alpha 1e-4] [--threads 2] [--device cuda] [--only NAME ...]
+        [--batch-size 128] [--learning-rate 1e-3] [--decay-after-half {cosine,step}] [--seed 0]
 """
 
 import argparse
+import math
 import time
 import warnings
 
@@ -23,6 +25,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, PredefinedSplit
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MaxAbsScaler
+from skorch.callbacks import LRScheduler
+from torch.optim.lr_scheduler import LambdaLR
 
 from _common import load_mnist, print_table
 
@@ -31,9 +35,11 @@ from skae import AutoencoderTransformer, ContractiveAE, DenoisingAE, SparseAE
 warnings.simplefilter("ignore")
 
 
-def models(epochs, device="cpu", alpha=1e-4):
+def models(epochs, device="cpu", alpha=1e-4, batch_size=128, learning_rate=1e-3, decay_after_half=None, seed=0):
+    schedule = [("lr", _decay_after_half(epochs, decay_after_half))] if decay_after_half else None
     common = dict(
-        hidden_layer_sizes=(), batch_size=128, max_iter=epochs, tol=0.0, alpha=alpha, random_state=0, device=device
+        hidden_layer_sizes=(), batch_size=batch_size, learning_rate_init=learning_rate, max_iter=epochs, tol=0.0,
+        alpha=alpha, random_state=seed, device=device, callbacks=schedule,
     )
     return {
         "raw pixels": None,
@@ -48,6 +54,19 @@ def models(epochs, device="cpu", alpha=1e-4):
         "DenoisingAE (1000, masking 0.25)": DenoisingAE(1000, noise="masking", noise_level=0.25, activation="sigmoid", **common),
         "ContractiveAE (1000, sigmoid)": ContractiveAE(1000, contractive_weight=0.1, **common),
     }
+
+
+def _decay_after_half(epochs, policy):
+    """Constant learning rate for the first half (while SparseAE anneals k), then a cosine to 0 or a 10x step."""
+    half = epochs // 2
+
+    def factor(epoch):
+        progress = max(0.0, (epoch - half) / max(1, epochs - half))
+        if policy == "cosine":
+            return 0.5 * (1 + math.cos(math.pi * progress))
+        return 1.0 if progress < 0.5 else 0.1
+
+    return LRScheduler(policy=LambdaLR, lr_lambda=factor)
 
 
 def validated_classifier(n_train, n_validation=10_000):
@@ -69,11 +88,18 @@ def main():
     parser.add_argument("--out", default=None)
     # Weight decay of every autoencoder; 1e-3 won on the validation split for k = 25 (README).
     parser.add_argument("--alpha", type=float, default=1e-4)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--decay-after-half", choices=["cosine", "step"], default=None)
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     X_train, y_train, X_test, y_test = load_mnist()
     rows = []
-    for name, model in models(args.epochs, args.device, args.alpha).items():
+    settings = models(
+        args.epochs, args.device, args.alpha, args.batch_size, args.learning_rate, args.decay_after_half, args.seed
+    )
+    for name, model in settings.items():
         if args.only and name not in args.only:
             continue
         start = time.perf_counter()
@@ -93,7 +119,9 @@ def main():
         )
         print(rows[-1], flush=True)
     print_table(
-        f"MNIST features + MaxAbsScaler + LogisticRegression, C on validation ({args.epochs} epochs per autoencoder, alpha={args.alpha:g})",
+        f"MNIST features + MaxAbsScaler + LogisticRegression, C on validation ({args.epochs} epochs per autoencoder, "
+        f"alpha={args.alpha:g}, batch {args.batch_size}, learning rate {args.learning_rate:g}, "
+        f"decay after half {args.decay_after_half}, seed {args.seed})",
         ["features", "test error %", "validation error %", "C", "feature fit s", "classifier s"],
         rows,
         args.out,
