@@ -5,7 +5,7 @@ max, mean over seeds, against SimpleImputer, KNNImputer and IterativeImputer
 (BayesianRidge and ExtraTrees). Then the downstream accuracy of a
 LogisticRegression after each imputer (digits, breast cancer).
 
-    python benchmarks/bench_imputation.py [--seeds 3] [--fraction 0.2] [--datasets NAME ...]
+    python benchmarks/bench_imputation.py [--seeds 3] [--fraction 0.2] [--datasets NAME ...] [--imputers NAME ...]
 """
 
 import argparse
@@ -70,12 +70,13 @@ def main():
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--fraction", type=float, default=0.2)
     parser.add_argument("--datasets", nargs="*", default=None)
+    parser.add_argument("--imputers", nargs="*", default=None, help="run only these columns (ranks are then among them)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     torch.set_num_threads(1)
 
     rmse_rows, accuracy_rows, all_rmse = [], [], []
-    names = list(imputers(0, 1))
+    names = [name for name in imputers(0, 1) if args.imputers is None or name in args.imputers]
     seconds = dict.fromkeys(names, 0.0)
     for dataset, X, y in datasets(args.datasets):
         span = np.ptp(X, axis=0)
@@ -85,7 +86,7 @@ def main():
             mask = np.random.RandomState(seed).rand(*X.shape) < args.fraction
             X_missing = np.where(mask, np.nan, X)
             for name, imputer in imputers(seed, X.shape[1]).items():
-                if imputer is None:
+                if imputer is None or name not in names:
                     continue
                 start = time.perf_counter()
                 filled = imputer.fit_transform(X_missing)
