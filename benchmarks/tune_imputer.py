@@ -6,10 +6,12 @@ arrhythmia (``shared/data/outliers``, features only), scikit-learn's wine, and
 2000 MNIST rows disjoint from bench_imputation's. Same protocol as the benchmark
 (20 % MCAR, RMSE on the missing cells after min-max scaling), 2 seeds.
 
-    python benchmarks/tune_imputer.py [--levels 0.1 0.15 0.25] [--emphasis 1 2 4] [--extra-trees]
+    python benchmarks/tune_imputer.py [--levels 0.1 0.15 0.25] [--emphasis 1 2 4] [--scalings range std] [--alpha 1e-4] [--extra-trees]
 
 ``--emphasis`` weighs the loss on the cells the masking noise hid (Vincent et
-al. 2010's "emphasised" denoising); 1 is the plain masked loss.
+al. 2010's "emphasised" denoising); 1 is the plain masked loss. ``--scalings std``
+divides each feature by its standard deviation instead of its range (the
+imputer's scaling before range won here).
 """
 
 import argparse
@@ -50,7 +52,7 @@ def emphasised(weight):
     def _objective(self, module, X, weights=None):
         corrupted = module.corruption(X)
         output = module.decode(module.encode(corrupted))
-        hidden = ((corrupted == 0) & (X != 0)).to(X.dtype)  # exact zeros in standardised data are placeholders
+        hidden = ((corrupted == 0) & (X != 0)).to(X.dtype)  # exact zeros in centred data are placeholders
         cell_weights = 1.0 + (weight - 1.0) * hidden
         if weights is not None:
             cell_weights = cell_weights * weights
@@ -59,33 +61,46 @@ def emphasised(weight):
     return DenoisingAE if weight == 1 else type(f"EmphasisedDAE{weight:g}", (DenoisingAE,), {"_objective": _objective})
 
 
-def imputer(level, weight, seed, n_features):
+class StdScaledImputer(AutoencoderImputer):
+    """AutoencoderImputer dividing each feature by its observed standard deviation, not its range."""
+
+    @staticmethod
+    def _spread(observed):
+        return np.nanstd(observed, axis=0)
+
+
+def imputer(level, weight, scaling, seed, n_features, alpha=1e-4):
     model = emphasised(weight)(
-        n_features, noise="masking", noise_level=level, hidden_layer_sizes=(256,),
+        n_features, noise="masking", noise_level=level, hidden_layer_sizes=(256,), alpha=alpha,
         early_stopping=True, n_iter_no_change=50, max_iter=1000,
     )
-    return AutoencoderImputer(model, random_state=seed)
+    return (AutoencoderImputer if scaling == "range" else StdScaledImputer)(model, random_state=seed)
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--levels", type=float, nargs="*", default=[0.1, 0.15, 0.25])
     parser.add_argument("--emphasis", type=float, nargs="*", default=[1.0])
+    parser.add_argument("--alpha", type=float, default=1e-4, help="the autoencoder's weight decay")
+    parser.add_argument("--scalings", nargs="*", choices=["range", "std"], default=["range"])
     parser.add_argument("--extra-trees", action="store_true", help="also IterativeImputer(ExtraTrees); slow on musk")
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     torch.set_num_threads(1)
 
-    columns = [(f"masking {level:g}, emphasis {weight:g}", level, weight) for weight in args.emphasis for level in args.levels]
+    columns = [
+        (f"masking {level:g}, emphasis {weight:g}, {scaling} scaling", level, weight, scaling)
+        for scaling in args.scalings for weight in args.emphasis for level in args.levels
+    ]
     if args.extra_trees:
-        columns.append(("IterativeImputer, ExtraTrees", None, None))
+        columns.append(("IterativeImputer, ExtraTrees", None, None, None))
     rows = []
     for dataset, X in development_sets():
         span = np.ptp(X, axis=0)
         span[span == 0] = 1.0
         row = [dataset]
-        for name, level, weight in columns:
+        for name, level, weight, scaling in columns:
             errors, start = [], time.perf_counter()
             for seed in range(args.seeds):
                 mask = np.random.RandomState(seed).rand(*X.shape) < 0.2
@@ -93,15 +108,15 @@ def main():
                 if level is None:
                     model = IterativeImputer(ExtraTreesRegressor(n_estimators=10, random_state=seed), max_iter=10, random_state=seed)
                 else:
-                    model = imputer(level, weight, seed, X.shape[1])
+                    model = imputer(level, weight, scaling, seed, X.shape[1], args.alpha)
                 filled = model.fit_transform(X_missing)
                 errors.append(np.sqrt(np.mean((((filled - X) / span)[mask]) ** 2)))
             row.append(f"{np.mean(errors):.4f}")
             print(dataset, name, row[-1], f"{time.perf_counter() - start:.0f} s", flush=True)
         rows.append(row)
     print_table(
-        f"Imputer development sets: RMSE on missing cells (min-max scaled), 20% MCAR, mean of {args.seeds} seeds",
-        ["dataset"] + [name for name, _, _ in columns],
+        f"Imputer development sets: RMSE on missing cells (min-max scaled), 20% MCAR, mean of {args.seeds} seeds, weight decay {args.alpha:g}",
+        ["dataset"] + [column[0] for column in columns],
         rows,
         args.out,
     )

@@ -41,6 +41,16 @@ def test_beats_mean_imputation_on_correlated_data(digits):
     assert rmse < 0.7 * mean_rmse, f"AE {rmse:.4f} vs mean {mean_rmse:.4f}"
 
 
+def test_features_are_scaled_by_their_observed_range_so_units_do_not_matter(digits):
+    X_missing, mask = with_missing(digits[0][:300])
+    imputer = fast_imputer().fit(X_missing)
+    span = np.nanmax(X_missing, axis=0) - np.nanmin(X_missing, axis=0)
+    np.testing.assert_allclose(imputer.scale_, np.where(span > 0, span, 1.0))
+    units = np.random.RandomState(1).uniform(0.001, 1000, size=X_missing.shape[1])
+    filled_in_other_units = fast_imputer().fit_transform(X_missing * units - 5.0)
+    np.testing.assert_allclose(filled_in_other_units, imputer.transform(X_missing) * units - 5.0, rtol=1e-4, atol=1e-3)
+
+
 def test_empty_features_rows_and_constant_columns():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(60, 4))
