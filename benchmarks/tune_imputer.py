@@ -6,7 +6,7 @@ arrhythmia (``shared/data/outliers``, features only), scikit-learn's wine, and
 2000 MNIST rows disjoint from bench_imputation's. Same protocol as the benchmark
 (20 % MCAR, RMSE on the missing cells after min-max scaling), 2 seeds.
 
-    python benchmarks/tune_imputer.py [--levels 0.1 0.15 0.25] [--emphasis 1 2 4] [--scalings range std] [--alpha 1e-4] [--extra-trees]
+    python benchmarks/tune_imputer.py [--levels 0.1 0.15 0.25] [--emphasis 1 2 4] [--scalings range std] [--alpha 1e-4] [--hidden 512] [--extra-trees]
 
 ``--emphasis`` weighs the loss on the cells the masking noise hid (Vincent et
 al. 2010's "emphasised" denoising); 1 is the plain masked loss. ``--scalings std``
@@ -69,9 +69,9 @@ class StdScaledImputer(AutoencoderImputer):
         return np.nanstd(observed, axis=0)
 
 
-def imputer(level, weight, scaling, seed, n_features, alpha=1e-4):
+def imputer(level, weight, scaling, seed, n_features, alpha=1e-4, hidden=512):
     model = emphasised(weight)(
-        n_features, noise="masking", noise_level=level, hidden_layer_sizes=(256,), alpha=alpha,
+        n_features, noise="masking", noise_level=level, hidden_layer_sizes=(hidden,), alpha=alpha,
         early_stopping=True, n_iter_no_change=50, max_iter=1000,
     )
     return (AutoencoderImputer if scaling == "range" else StdScaledImputer)(model, random_state=seed)
@@ -82,6 +82,7 @@ def main():
     parser.add_argument("--levels", type=float, nargs="*", default=[0.1, 0.15, 0.25])
     parser.add_argument("--emphasis", type=float, nargs="*", default=[1.0])
     parser.add_argument("--alpha", type=float, default=1e-4, help="the autoencoder's weight decay")
+    parser.add_argument("--hidden", type=int, default=512, help="width of the autoencoder's hidden layers")
     parser.add_argument("--scalings", nargs="*", choices=["range", "std"], default=["range"])
     parser.add_argument("--extra-trees", action="store_true", help="also IterativeImputer(ExtraTrees); slow on musk")
     parser.add_argument("--seeds", type=int, default=2)
@@ -108,14 +109,14 @@ def main():
                 if level is None:
                     model = IterativeImputer(ExtraTreesRegressor(n_estimators=10, random_state=seed), max_iter=10, random_state=seed)
                 else:
-                    model = imputer(level, weight, scaling, seed, X.shape[1], args.alpha)
+                    model = imputer(level, weight, scaling, seed, X.shape[1], args.alpha, args.hidden)
                 filled = model.fit_transform(X_missing)
                 errors.append(np.sqrt(np.mean((((filled - X) / span)[mask]) ** 2)))
             row.append(f"{np.mean(errors):.4f}")
             print(dataset, name, row[-1], f"{time.perf_counter() - start:.0f} s", flush=True)
         rows.append(row)
     print_table(
-        f"Imputer development sets: RMSE on missing cells (min-max scaled), 20% MCAR, mean of {args.seeds} seeds, weight decay {args.alpha:g}",
+        f"Imputer development sets: RMSE on missing cells (min-max scaled), 20% MCAR, mean of {args.seeds} seeds, weight decay {args.alpha:g}, hidden layers of {args.hidden}",
         ["dataset"] + [column[0] for column in columns],
         rows,
         args.out,
