@@ -44,14 +44,14 @@ def models(epochs, device="cpu", alpha=1e-4, batch_size=128, learning_rate=1e-3,
     return {
         "raw pixels": None,
         "PCA (100)": PCA(100, random_state=0),
-        "AutoencoderTransformer (1000, relu)": AutoencoderTransformer(1000, **common),
+        "AutoencoderTransformer (1000 linear units)": AutoencoderTransformer(1000, **common),
         "SparseAE k=10, by magnitude": SparseAE(1000, k=10, transform_k_factor=3.0, k_selection="magnitude", **common),
         "SparseAE k=25, by magnitude": SparseAE(1000, k=25, transform_k_factor=3.0, k_selection="magnitude", **common),
         "SparseAE k=40, by magnitude": SparseAE(1000, k=40, transform_k_factor=3.0, k_selection="magnitude", **common),
         "SparseAE k=10, by value": SparseAE(1000, k=10, transform_k_factor=3.0, **common),
         "SparseAE k=25, by value": SparseAE(1000, k=25, transform_k_factor=3.0, **common),
         "SparseAE k=40, by value": SparseAE(1000, k=40, transform_k_factor=3.0, **common),
-        "DenoisingAE (1000, masking 0.25)": DenoisingAE(1000, noise="masking", noise_level=0.25, activation="sigmoid", **common),
+        "DenoisingAE (1000 linear units, masking 0.25)": DenoisingAE(1000, noise="masking", noise_level=0.25, **common),
         "ContractiveAE (1000, sigmoid)": ContractiveAE(1000, contractive_weight=0.1, **common),
     }
 
