@@ -48,6 +48,24 @@ def imputers(seed, n_features):
     return found
 
 
+def hide_cells(X, fraction, seed):
+    """``X`` with ``fraction`` of its cells missing completely at random, and the mask of those cells."""
+    mask = np.random.RandomState(seed).rand(*X.shape) < fraction
+    return np.where(mask, np.nan, X), mask
+
+
+def rmse_on_hidden(filled, X, mask):
+    """RMSE on the hidden cells after min-max scaling with ``X``'s own range."""
+    span = np.ptp(X, axis=0)
+    span[span == 0] = 1.0
+    return np.sqrt(np.mean((((filled - X) / span)[mask]) ** 2))
+
+
+def mnist_rows(n_images, n_rows=2000):
+    """Which of the ``n_images`` MNIST training images this benchmark imputes (tune_imputer keeps out of them)."""
+    return np.random.RandomState(0).choice(n_images, n_rows, replace=False)
+
+
 def datasets(only=None):
     for name, X, y in _datasets():
         if only is None or name in only:
@@ -61,7 +79,7 @@ def _datasets():
         data = np.load(DATA / "outliers" / f"{name}.npz")
         yield name, data["X"], None
     X, y, _, _ = load_mnist()
-    rows = np.random.RandomState(0).choice(len(X), 2000, replace=False)
+    rows = mnist_rows(len(X))
     yield "MNIST (2000 rows)", X[rows].astype(np.float64), y[rows]
 
 
@@ -79,19 +97,16 @@ def main():
     names = [name for name in imputers(0, 1) if args.imputers is None or name in args.imputers]
     seconds = dict.fromkeys(names, 0.0)
     for dataset, X, y in datasets(args.datasets):
-        span = np.ptp(X, axis=0)
-        span[span == 0] = 1.0
         scores = {name: [] for name in names}
         for seed in range(args.seeds):
-            mask = np.random.RandomState(seed).rand(*X.shape) < args.fraction
-            X_missing = np.where(mask, np.nan, X)
+            X_missing, mask = hide_cells(X, args.fraction, seed)
             for name, imputer in imputers(seed, X.shape[1]).items():
                 if imputer is None or name not in names:
                     continue
                 start = time.perf_counter()
                 filled = imputer.fit_transform(X_missing)
                 seconds[name] += time.perf_counter() - start
-                scores[name].append(np.sqrt(np.mean((((filled - X) / span)[mask]) ** 2)))
+                scores[name].append(rmse_on_hidden(filled, X, mask))
         means = [np.mean(scores[n]) if scores[n] else np.nan for n in names]
         all_rmse.append(means)
         rmse_rows.append([dataset] + [f"{m:.4f}" if np.isfinite(m) else "n/a" for m in means])
@@ -119,8 +134,7 @@ def main():
 
 
 def downstream(X, y, fraction, names):
-    mask = np.random.RandomState(0).rand(*X.shape) < fraction
-    X_missing = np.where(mask, np.nan, X)
+    X_missing, _ = hide_cells(X, fraction, seed=0)
     X_train, X_test, y_train, y_test = train_test_split(X_missing, y, test_size=0.25, random_state=0, stratify=y)
     accuracies = []
     for name in names:

@@ -21,11 +21,9 @@ import warnings
 import numpy as np
 import torch
 from sklearn.datasets import load_wine
-from sklearn.ensemble import ExtraTreesRegressor
-from sklearn.experimental import enable_iterative_imputer  # noqa: F401
-from sklearn.impute import IterativeImputer
 
 from _common import DATA, load_mnist, print_table
+from bench_imputation import hide_cells, imputers, mnist_rows, rmse_on_hidden
 
 from skae import AutoencoderImputer, DenoisingAE
 from skae.losses import sum_features
@@ -38,8 +36,7 @@ def development_sets():
         yield name, np.load(DATA / "outliers" / f"{name}.npz")["X"].astype(np.float64)
     yield "wine", load_wine().data
     X = load_mnist()[0]
-    benchmark_rows = np.random.RandomState(0).choice(len(X), 2000, replace=False)  # bench_imputation's
-    rest = np.setdiff1d(np.arange(len(X)), benchmark_rows)
+    rest = np.setdiff1d(np.arange(len(X)), mnist_rows(len(X)))
     yield "MNIST (2000 other rows)", X[np.random.RandomState(1).choice(rest, 2000, replace=False)].astype(np.float64)
 
 
@@ -70,10 +67,9 @@ class StdScaledImputer(AutoencoderImputer):
 
 
 def imputer(level, weight, scaling, seed, n_features, alpha=1e-4, hidden=512):
-    model = emphasised(weight)(
-        n_features, noise="masking", noise_level=level, hidden_layer_sizes=(hidden,), alpha=alpha,
-        early_stopping=True, n_iter_no_change=50, max_iter=1000,
-    )
+    """AutoencoderImputer's default model with the swept settings changed and nothing else."""
+    default = AutoencoderImputer._default_autoencoder(n_features).get_params()
+    model = emphasised(weight)(**{**default, "noise_level": level, "hidden_layer_sizes": (hidden,), "alpha": alpha})
     return (AutoencoderImputer if scaling == "range" else StdScaledImputer)(model, random_state=seed)
 
 
@@ -98,20 +94,17 @@ def main():
         columns.append(("IterativeImputer, ExtraTrees", None, None, None))
     rows = []
     for dataset, X in development_sets():
-        span = np.ptp(X, axis=0)
-        span[span == 0] = 1.0
         row = [dataset]
         for name, level, weight, scaling in columns:
             errors, start = [], time.perf_counter()
             for seed in range(args.seeds):
-                mask = np.random.RandomState(seed).rand(*X.shape) < 0.2
-                X_missing = np.where(mask, np.nan, X)
+                X_missing, mask = hide_cells(X, 0.2, seed)
                 if level is None:
-                    model = IterativeImputer(ExtraTreesRegressor(n_estimators=10, random_state=seed), max_iter=10, random_state=seed)
+                    model = imputers(seed, X.shape[1])["Iterative ExtraTrees"]
                 else:
                     model = imputer(level, weight, scaling, seed, X.shape[1], args.alpha, args.hidden)
                 filled = model.fit_transform(X_missing)
-                errors.append(np.sqrt(np.mean((((filled - X) / span)[mask]) ** 2)))
+                errors.append(rmse_on_hidden(filled, X, mask))
             row.append(f"{np.mean(errors):.4f}")
             print(dataset, name, row[-1], f"{time.perf_counter() - start:.0f} s", flush=True)
         rows.append(row)
