@@ -6,7 +6,8 @@ arrhythmia (``shared/data/outliers``, features only), scikit-learn's wine, and
 2000 MNIST rows disjoint from bench_imputation's. Same protocol as the benchmark
 (20 % MCAR, RMSE on the missing cells after min-max scaling), 2 seeds.
 
-    python benchmarks/tune_imputer.py [--levels 0.1 0.15 0.25] [--emphasis 1 2 4] [--scalings range std] [--alpha 1e-4] [--hidden 512] [--extra-trees]
+    python benchmarks/tune_imputer.py [--levels 0.1 0.15 0.25] [--emphasis 1 2 4] [--scalings range std] [--alpha 1e-4] [--hidden 512]
+        [--patience 50] [--max-iter 1000] [--sets cardio ...] [--extra-trees]
 
 ``--emphasis`` weighs the loss on the cells the masking noise hid (Vincent et
 al. 2010's "emphasised" denoising); 1 is the plain masked loss. ``--scalings std``
@@ -66,10 +67,12 @@ class StdScaledImputer(AutoencoderImputer):
         return np.nanstd(observed, axis=0)
 
 
-def imputer(level, weight, scaling, seed, n_features, alpha=1e-4, hidden=512):
+def imputer(level, weight, scaling, seed, n_features, alpha=1e-4, hidden=512, patience=None, max_iter=None):
     """AutoencoderImputer's default model with the swept settings changed and nothing else."""
     default = AutoencoderImputer._default_autoencoder(n_features).get_params()
-    model = emphasised(weight)(**{**default, "noise_level": level, "hidden_layer_sizes": (hidden,), "alpha": alpha})
+    changed = {"noise_level": level, "hidden_layer_sizes": (hidden,), "alpha": alpha}
+    changed.update({k: v for k, v in [("n_iter_no_change", patience), ("max_iter", max_iter)] if v is not None})
+    model = emphasised(weight)(**{**default, **changed})
     return (AutoencoderImputer if scaling == "range" else StdScaledImputer)(model, random_state=seed)
 
 
@@ -79,6 +82,9 @@ def main():
     parser.add_argument("--emphasis", type=float, nargs="*", default=[1.0])
     parser.add_argument("--alpha", type=float, default=1e-4, help="the autoencoder's weight decay")
     parser.add_argument("--hidden", type=int, default=512, help="width of the autoencoder's hidden layers")
+    parser.add_argument("--patience", type=int, default=None, help="the autoencoder's n_iter_no_change (default: the imputer's)")
+    parser.add_argument("--max-iter", type=int, default=None, help="the autoencoder's max_iter per round (default: the imputer's)")
+    parser.add_argument("--sets", nargs="*", default=None, help="only these development sets")
     parser.add_argument("--scalings", nargs="*", choices=["range", "std"], default=["range"])
     parser.add_argument("--extra-trees", action="store_true", help="also IterativeImputer(ExtraTrees); slow on musk")
     parser.add_argument("--seeds", type=int, default=2)
@@ -94,6 +100,8 @@ def main():
         columns.append(("IterativeImputer, ExtraTrees", None, None, None))
     rows = []
     for dataset, X in development_sets():
+        if args.sets and dataset not in args.sets:
+            continue
         row = [dataset]
         for name, level, weight, scaling in columns:
             errors, start = [], time.perf_counter()
@@ -102,14 +110,17 @@ def main():
                 if level is None:
                     model = imputers(seed, X.shape[1])["Iterative ExtraTrees"]
                 else:
-                    model = imputer(level, weight, scaling, seed, X.shape[1], args.alpha, args.hidden)
+                    model = imputer(
+                        level, weight, scaling, seed, X.shape[1], args.alpha, args.hidden, args.patience, args.max_iter
+                    )
                 filled = model.fit_transform(X_missing)
                 errors.append(rmse_on_hidden(filled, X, mask))
             row.append(f"{np.mean(errors):.4f}")
             print(dataset, name, row[-1], f"{time.perf_counter() - start:.0f} s", flush=True)
         rows.append(row)
     print_table(
-        f"Imputer development sets: RMSE on missing cells (min-max scaled), 20% MCAR, mean of {args.seeds} seeds, weight decay {args.alpha:g}, hidden layers of {args.hidden}",
+        f"Imputer development sets: RMSE on missing cells (min-max scaled), 20% MCAR, mean of {args.seeds} seeds, weight decay {args.alpha:g}, hidden layers of {args.hidden}"
+        + (f", patience {args.patience}" if args.patience else "") + (f", max_iter {args.max_iter}" if args.max_iter else ""),
         ["dataset"] + [column[0] for column in columns],
         rows,
         args.out,
