@@ -71,7 +71,10 @@ def imputer(level, weight, scaling, seed, n_features, alpha=1e-4, hidden=512, pa
     """AutoencoderImputer's default model with the swept settings changed and nothing else."""
     default = AutoencoderImputer._default_autoencoder(n_features).get_params()
     changed = {"noise_level": level, "hidden_layer_sizes": (hidden,), "alpha": alpha}
-    changed.update({k: v for k, v in [("n_iter_no_change", patience), ("max_iter", max_iter)] if v is not None})
+    if patience is not None:
+        changed["n_iter_no_change"] = patience
+    if max_iter is not None:
+        changed["max_iter"] = max_iter
     model = emphasised(weight)(**{**default, **changed})
     return (AutoencoderImputer if scaling == "range" else StdScaledImputer)(model, random_state=seed)
 
