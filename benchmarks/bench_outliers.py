@@ -145,10 +145,11 @@ def main():
     seconds = {m: 0.0 for m in args.methods}
     for name in names:
         data = np.load(DATA / "outliers" / f"{name}.npz")
+        # One split per seed, shared by every method (the transductive one is the same for all seeds).
+        splits = [split(data["X"].astype(float), data["y"], args.protocol, seed) for seed in range(args.seeds)]
         for method in args.methods:
             aucs, aps = [], []
-            for seed in range(args.seeds):
-                X, X_score, y = split(data["X"].astype(float), data["y"], args.protocol, seed)
+            for seed, (X, X_score, y) in enumerate(splits):
                 start = time.perf_counter()
                 scores = METHODS[method](X, X_score, seed)
                 seconds[method] += time.perf_counter() - start
