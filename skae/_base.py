@@ -1,20 +1,35 @@
 """The shared estimator: validation, training, inference, feature names, devices.
 
-A variant subclasses :class:`BaseAutoencoder` and overrides only the slot that
-is its difference (see ``docs/design.md``, "one objective, four slots")::
+A variant subclasses :class:`BaseAutoencoder` and overrides only the slots
+that are its difference; nothing in the training loop or in inference::
 
-    loss = criterion(decode(code_layer(encode(corruption(X)))), X) + penalty(module, X, code)
+    output, code = decoder(code_layer(encoder(corruption(X))))
+    loss = mean over rows [ sum over features nll(output, X) ] + penalty(module, X, code)
 
-============================  ===================================  ===================
-slot                          default                              overridden by
-============================  ===================================  ===================
-``_build_corruption(X)``      identity                             DenoisingAE
-``_build_code_layer()``       identity                             SparseAE
-``_elementwise_nll``          squared error or Bernoulli           VAE
-``_penalty``                  zero                                 Sparse/Contractive/VAE
-============================  ===================================  ===================
+=============================  =====================================  ============================
+slot                           default                                overridden by
+=============================  =====================================  ============================
+``_build_corruption(X)``       None (identity)                        DenoisingAE
+``_build_code_layer()``        None (identity)                        SparseAE (sigmoid, top-k),
+                                                                      ContractiveAE (activation)
+``_elementwise_nll``           squared error, or Bernoulli for        VAE (sigma-VAE Gaussian)
+                               ``_likelihood_param`` = "bernoulli"
+                               / "binary_crossentropy"
+``_penalty(module, X, code)``  zero                                   SparseAE, ContractiveAE, VAE
+``_build_module(X)``           ``Autoencoder`` of the four parts      VAE (mean / log-variance
+                                                                      heads on the encoder)
+``_anneal(module, epoch)``     nothing; False                         SparseAE (k schedule)
+``_set_fitted_statistics(X)``  nothing                                SparseAE, VAE
+=============================  =====================================  ============================
+
+The encoder and decoder come from ``_network``: the user's ``encoder`` /
+``decoder`` (a module, deep-copied, or a builder called with ``n_features``
+and ``n_components``) or an MLP from ``hidden_layer_sizes``. So a variant's
+difference applies on top of any network. ``_anneal`` is called by the
+engine at the start of every epoch (counted across warm starts) and returns
+whether the objective is still changing, during which the ``tol`` rule may
+not stop training.
 """
-
 import copy
 import warnings
 from numbers import Integral, Real
@@ -41,10 +56,11 @@ from ._training import (
     AutoencoderNet,
     TensorDataset,
     progress_callbacks,
+    schedule_callback,
     stopping_callback,
 )
 from .losses import bernoulli_nll, jacobian_frobenius_exact, squared_error, sum_features
-from .nn import ACTIVATIONS, Autoencoder, mlp
+from .nn import ACTIVATIONS, Autoencoder, mlp, output_shape
 
 # Rows per forward pass at inference: bounds memory on large inputs while
 # keeping per-call overhead negligible.
@@ -61,10 +77,24 @@ INFERENCE_DTYPE = torch.float64
 # in place of "{base_parameters}" in a class docstring.
 _BASE_PARAMETERS_DOC = """    hidden_layer_sizes : tuple of int, default=(100,)
         Encoder hidden layers; the decoder mirrors them. ``()`` maps the input
-        straight to the code.
+        straight to the code. Not used by a user-given ``encoder`` / ``decoder``.
     activation : {"relu", "tanh", "logistic", "sigmoid", "identity", "elu", \
 "gelu", "leaky_relu", "softplus", "silu"}, default="relu"
         Activation of the hidden layers. The code and the output are linear.
+    encoder, decoder : torch.nn.Module, callable or None, default=None
+        Your own networks in place of the MLP. A module is deep-copied at
+        every fit (the parameter itself is never trained) and must map
+        ``(n, n_features)`` to ``(n, n_components)`` (encoder) and back
+        (decoder); it starts from its own weights. A callable is called as
+        ``encoder(n_features=..., n_components=...)`` at fit, under
+        ``random_state``'s seed, and returns the module, so one estimator
+        adapts to any data and to a search over ``n_components``; use a class,
+        a top-level function or ``functools.partial`` (a lambda does not
+        pickle), e.g. ``functools.partial(skae.nn.ConvEncoder,
+        image_shape=(1, 28, 28))``. The variant's difference applies on top:
+        corruption before the encoder, code layer and penalties after it (a
+        VAE puts its mean and log-variance heads on the encoder's output, of
+        any width). Inputs and outputs stay 2-D: reshape inside the module.
     alpha : float, default=1e-4
         L2 penalty (weight decay) on the weights, not the biases.
     batch_size : int or "auto", default="auto"
@@ -136,6 +166,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
+        "encoder": [None, torch.nn.Module, callable],
+        "decoder": [None, torch.nn.Module, callable],
         "loss": [StrOptions({"squared_error", "binary_crossentropy"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
@@ -158,6 +190,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         *,
         hidden_layer_sizes=(100,),
         activation="relu",
+        encoder=None,
+        decoder=None,
         loss="squared_error",
         alpha=1e-4,
         batch_size="auto",
@@ -176,6 +210,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.encoder = encoder
+        self.decoder = decoder
         self.loss = loss
         self.alpha = alpha
         self.batch_size = batch_size
@@ -192,62 +228,93 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.callbacks = callbacks
 
     # ------------------------------------------------------------------ slots
+    # The parameter that chooses the decoder's distribution (for errors and
+    # for telling a Bernoulli decoder, whose output is logits).
+    _likelihood_param = "loss"
+
     def _build_module(self, X):
-        """The torch module, built from the slots; ``X`` is the validated training data."""
-        hidden = self._hidden_sizes()
-        n_features = X.shape[1]
-        encoder = mlp([n_features, *hidden, self.n_components], self.activation, self._code_activation())
-        decoder = mlp([self.n_components, *reversed(hidden), n_features], self.activation)
+        """The torch module to train; ``X`` is the validated training data."""
+        n_features, hidden = X.shape[1], self._hidden_sizes()
         return Autoencoder(
-            encoder,
-            decoder,
+            self._network("encoder", X, [n_features, *hidden, self.n_components]),
+            self._network("decoder", X, [self.n_components, *reversed(hidden), n_features]),
             corruption=self._build_corruption(X),
             code_layer=self._build_code_layer(),
         )
 
-    def _code_activation(self):
-        """The code is linear by default, so a linear autoencoder is exactly PCA-like."""
-        return "identity"
-
     def _build_corruption(self, X):
+        """A module applied to the input in training mode only, or None."""
         return None
 
     def _build_code_layer(self):
+        """A module applied to the encoder's output to make the code, or None."""
         return None
-
-    def _is_bernoulli(self):
-        """Whether the decoder is Bernoulli (outputs logits, needs data in [0, 1])."""
-        return self.loss == "binary_crossentropy"
-
-    def _likelihood(self):
-        """The parameter setting that chose the decoder, for error messages."""
-        return f"loss={self.loss!r}"
 
     def _elementwise_nll(self, module, output, X):
         """Negative log-likelihood of each cell of ``X`` given the decoder's output."""
         return bernoulli_nll(output, X) if self._is_bernoulli() else squared_error(output, X)
 
-    def _output_mean(self, output):
-        """The reconstruction (decoder mean) from the decoder's raw output (logits if Bernoulli)."""
-        return torch.sigmoid(output) if self._is_bernoulli() else output
-
     def _penalty(self, module, X, code):
         """A regularisation term added to the batch-mean loss; zero by default."""
         return 0.0
 
-    def _training_callbacks(self, epochs_before):
-        """skorch callbacks a variant needs during training (e.g. a schedule on k).
+    def _anneal(self, module, epoch):
+        """Change the objective at the start of ``epoch`` (counted across warm starts).
 
-        ``epochs_before`` counts the epochs of earlier warm-started or partial fits.
+        Returns whether it is still changing: the ``tol`` / ``n_iter_no_change``
+        rule may not stop training then, as epoch losses are not comparable.
         """
-        return []
-
-    def _stopping_warmup(self, epochs_before):
-        """Epochs of this fit during which the ``tol`` / ``n_iter_no_change`` rule may not stop training."""
-        return 0
+        return False
 
     def _set_fitted_statistics(self, X):
         """Compute variant-specific fitted attributes from the training data."""
+
+    # ------------------------------------------------- networks and likelihood
+    def _network(self, role, X, mlp_sizes, mlp_output_activation="identity", any_width=False):
+        """The user's ``encoder`` / ``decoder`` (``role``), or an MLP of ``mlp_sizes``.
+
+        A user's network is checked at once with a dry forward pass: it must
+        map ``(2, mlp_sizes[0])`` to ``(2, mlp_sizes[-1])``, or to any
+        ``(2, width)`` with ``any_width`` (a VAE's encoder, under its heads).
+        """
+        given = getattr(self, role)
+        if given is None:
+            return mlp(mlp_sizes, self.activation, mlp_output_activation)
+        n_features = X.shape[1]
+        if isinstance(given, torch.nn.Module):
+            network = copy.deepcopy(given)
+        else:
+            network = given(n_features=n_features, n_components=self.n_components)
+            if not isinstance(network, torch.nn.Module):
+                raise TypeError(
+                    f"{role}={given!r} returned {type(network).__name__}, not a torch.nn.Module; "
+                    f"a callable {role} must build the module from (n_features, n_components)."
+                )
+        in_width, out_width = mlp_sizes[0], mlp_sizes[-1]
+        shape = output_shape(network, role, in_width)
+        if any_width and len(shape) == 2:
+            return network
+        if shape != (2, out_width):
+            needed = "(2, width)" if any_width else (
+                f"(2, {out_width}) ({'n_components' if role == 'encoder' else 'n_features'}={out_width})"
+            )
+            raise ValueError(
+                f"The {role} {type(network).__name__} maps input of shape (2, {in_width}) to "
+                f"shape {shape}; {type(self).__name__} needs {needed}."
+            )
+        return network
+
+    def _is_bernoulli(self):
+        """Whether the decoder is Bernoulli (outputs logits, needs data in [0, 1])."""
+        return getattr(self, self._likelihood_param) in ("bernoulli", "binary_crossentropy")
+
+    def _likelihood(self):
+        """The parameter setting that chose the decoder, for error messages."""
+        return f"{self._likelihood_param}={getattr(self, self._likelihood_param)!r}"
+
+    def _output_mean(self, output):
+        """The reconstruction (decoder mean) from the decoder's raw output (logits if Bernoulli)."""
+        return torch.sigmoid(output) if self._is_bernoulli() else output
 
     def _objective(self, module, X, weights=None):
         """The training loss of a batch: per-sample NLL summed over features, mean over rows."""
@@ -534,19 +601,18 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         batch_size = min(200 if self.batch_size == "auto" else self.batch_size, len(train_rows))
 
         generator = torch.Generator().manual_seed(train_seed)
-        callbacks = progress_callbacks(self.verbose)
+        callbacks = progress_callbacks(self.verbose) + [("schedule", schedule_callback(self._anneal, n_iter))]
         if not partial:
             monitor = "valid_loss" if valid_data is not None else "train_loss"
             callbacks.append(
                 (
                     "stopping",
                     stopping_callback(
-                        monitor, self.n_iter_no_change, self.tol, valid_data is not None, self.verbose,
-                        warmup=self._stopping_warmup(n_iter),
+                        monitor, self.n_iter_no_change, self.tol, valid_data is not None, self.verbose
                     ),
                 )
             )
-        callbacks += self._training_callbacks(n_iter) + list(self.callbacks or [])
+        callbacks += list(self.callbacks or [])
 
         net = AutoencoderNet(
             module,

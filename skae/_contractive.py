@@ -9,6 +9,7 @@ from .losses import (
     jacobian_frobenius_exact,
     jacobian_frobenius_projection,
 )
+from .nn import ACTIVATIONS
 
 # "auto" computes the Jacobian exactly while it holds at most this many entries
 # per sample (the batch of Jacobians is materialised); wider models use the
@@ -81,6 +82,8 @@ class ContractiveAE(BaseAutoencoder):
         n_projections=1,
         hidden_layer_sizes=(),
         activation="sigmoid",
+        encoder=None,
+        decoder=None,
         loss="squared_error",
         alpha=0.0001,
         batch_size="auto",
@@ -100,6 +103,8 @@ class ContractiveAE(BaseAutoencoder):
             n_components,
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
+            encoder=encoder,
+            decoder=decoder,
             loss=loss,
             alpha=alpha,
             batch_size=batch_size,
@@ -119,15 +124,18 @@ class ContractiveAE(BaseAutoencoder):
         self.jacobian = jacobian
         self.n_projections = n_projections
 
-    def _code_activation(self):
+    def _build_code_layer(self):
         # The code is a hidden layer like the others, so a one-layer encoder is
-        # exactly h = act(W x + b).
-        return self.activation
+        # exactly h = act(W x + b); a user's encoder gets the activation too.
+        return ACTIVATIONS[self.activation]()
+
+    def _has_one_layer_encoder(self):
+        return self.encoder is None and not self._hidden_sizes()
 
     def _jacobian_method(self, n_features):
         if self.jacobian != "auto":
             return self.jacobian
-        if not self._hidden_sizes():
+        if self._has_one_layer_encoder():
             return "closed_form"
         if n_features * self.n_components <= _EXACT_JACOBIAN_MAX_ENTRIES:
             return "exact"
@@ -136,13 +144,12 @@ class ContractiveAE(BaseAutoencoder):
     def _penalty(self, module, X, code):
         method = self._jacobian_method(X.shape[1])
         if method == "closed_form":
-            if self._hidden_sizes():
+            if not self._has_one_layer_encoder():
                 raise ValueError(
-                    "jacobian='closed_form' needs a one-layer encoder (hidden_layer_sizes=()); "
-                    "use jacobian='exact' or 'projection'."
+                    "jacobian='closed_form' needs the built-in one-layer encoder (encoder=None, "
+                    "hidden_layer_sizes=()); use jacobian='exact' or 'projection'."
                 )
-            linear, activation = module.encoder
-            squared_norms = jacobian_frobenius_closed_form(linear, activation, X)
+            squared_norms = jacobian_frobenius_closed_form(module.encoder[0], module.code_layer, X)
         elif method == "exact":
             squared_norms = jacobian_frobenius_exact(module.encode, X)
         else:

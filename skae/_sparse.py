@@ -4,7 +4,7 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
-from skorch.callbacks import Callback
+from torch import nn
 
 from ._base import BaseAutoencoder, document
 from ._compat import Interval, StrOptions
@@ -103,6 +103,8 @@ class SparseAE(BaseAutoencoder):
         sparsity_weight=0.1,
         hidden_layer_sizes=(100,),
         activation="relu",
+        encoder=None,
+        decoder=None,
         loss="squared_error",
         alpha=0.0001,
         batch_size="auto",
@@ -122,6 +124,8 @@ class SparseAE(BaseAutoencoder):
             n_components,
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
+            encoder=encoder,
+            decoder=decoder,
             loss=loss,
             alpha=alpha,
             batch_size=batch_size,
@@ -145,56 +149,40 @@ class SparseAE(BaseAutoencoder):
         self.sparsity_target = sparsity_target
         self.sparsity_weight = sparsity_weight
 
-    def _code_activation(self):
-        # A penalty on average activation needs activations in (0, 1).
-        return "identity" if self.sparsity_penalty is None else "sigmoid"
-
     def _build_code_layer(self):
+        # A penalty on average activation needs activations in (0, 1): sigmoid
+        # code units, before any top-k.
+        sigmoid = None if self.sparsity_penalty is None else nn.Sigmoid()
         if self.k is None:
-            return None
+            return sigmoid
         if self.k > self.n_components:
             raise ValueError(f"k={self.k} must be at most n_components={self.n_components}.")
         k_eval = int(np.clip(round(self.transform_k_factor * self.k), 1, self.n_components))
-        return TopK(self.k, k_eval, by=self.k_selection)
+        top_k = TopK(self.k, k_eval, by=self.k_selection)
+        return top_k if sigmoid is None else nn.Sequential(sigmoid, top_k)
 
     def _penalty(self, module, X, code):
         if self.sparsity_penalty is None:
             return 0.0
         return self.sparsity_weight * sparsity_penalty(code, self.sparsity_penalty, self.sparsity_target)
 
-    def _anneal_epochs(self):
-        """Epochs over which k falls from ``n_components`` to ``k`` (0: no anneal)."""
-        return 0 if self.k is None else self.k_anneal_fraction * self.max_iter
-
-    def _training_callbacks(self, epochs_before):
-        if self._anneal_epochs() == 0:
-            return []
-        return [("k_schedule", _AnnealK(self.n_components, self.k, self._anneal_epochs(), epochs_before))]
-
-    def _stopping_warmup(self, epochs_before):
-        # The loss rises as k falls: no convergence stop before k reaches its target
-        # (stopping mid-anneal left models trained at k ~ 600 of 1000 encoding with k = 75).
-        return max(0, math.ceil(self._anneal_epochs()) - epochs_before)
+    def _anneal(self, module, epoch):
+        # k falls linearly from n_components to k over the first
+        # k_anneal_fraction of max_iter. The loss rises as k falls, so the
+        # objective counts as changing until k is reached: stopping mid-anneal
+        # left models trained at k ~ 600 of 1000 encoding with k = 75.
+        if self.k is None:
+            return False
+        epochs = self.k_anneal_fraction * self.max_iter
+        progress = min(1.0, epoch / epochs) if epochs > 0 else 1.0
+        k = int(round(self.n_components + progress * (self.k - self.n_components)))
+        for layer in module.modules():
+            if isinstance(layer, TopK):
+                layer.k = k
+        return progress < 1.0
 
     def _set_fitted_statistics(self, X):
         codes = self.transform(X)
         fires = np.abs(codes) > (0 if self.k is not None else 0.5)
         self.dead_units_fraction_ = float(np.mean(~fires.any(axis=0)))
 
-
-class _AnnealK(Callback):
-    """Linearly lowers the top-k layer's k from ``start`` to ``stop`` over ``epochs`` epochs."""
-
-    def __init__(self, start, stop, epochs, epochs_before=0):
-        self.start = start
-        self.stop = stop
-        self.epochs = epochs
-        self.epochs_before = epochs_before
-
-    def on_epoch_begin(self, net, **kwargs):
-        epoch = self.epochs_before + len(net.history) - 1
-        progress = min(1.0, epoch / self.epochs) if self.epochs > 0 else 1.0
-        net.module_.code_layer.k = int(round(self.start + progress * (self.stop - self.start)))
-
-    def on_train_end(self, net, **kwargs):
-        net.module_.code_layer.k = self.stop

@@ -14,10 +14,10 @@ import math
 
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import EarlyStopping, EpochTimer, PrintLog, ProgressBar
+from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PrintLog, ProgressBar
 from skorch.utils import TeeGenerator, noop
 
-__all__ = ["TensorDataset", "TensorBatches", "AutoencoderNet", "stopping_callback", "progress_callbacks"]
+__all__ = ["TensorDataset", "TensorBatches", "AutoencoderNet", "stopping_callback", "schedule_callback", "progress_callbacks"]
 
 
 class TensorDataset:
@@ -121,28 +121,40 @@ class AutoencoderNet(NeuralNet):
             )
 
 
-class WarmupEarlyStopping(EarlyStopping):
-    """skorch's EarlyStopping that starts counting after ``warmup`` epochs.
+class EpochSchedule(Callback):
+    """Calls ``schedule(module, epoch)`` before every epoch and records whether the objective still changes.
+
+    ``epoch`` counts the epochs of earlier warm-started or partial fits too
+    (``epochs_before``). This is how a variant changes its objective during
+    training (SparseAE anneals k) without importing skorch.
+    """
+
+    def __init__(self, schedule, epochs_before=0):
+        self.schedule = schedule
+        self.epochs_before = epochs_before
+
+    def on_epoch_begin(self, net, **kwargs):
+        changing = self.schedule(net.module_, self.epochs_before + len(net.history) - 1)
+        net.history.record("objective_changing", bool(changing))
+
+
+class ScheduleAwareEarlyStopping(EarlyStopping):
+    """skorch's EarlyStopping that does not count epochs while the objective changes.
 
     While the objective itself changes (a SparseAE annealing k), its losses
     are not comparable from epoch to epoch and must not stop training.
     """
 
-    def __init__(self, warmup=0, **kwargs):
-        super().__init__(**kwargs)
-        self.warmup = warmup
-
     def on_epoch_end(self, net, **kwargs):
-        if len(net.history) <= self.warmup:
-            self.on_train_begin(net)  # forget the warm-up epochs' scores
+        if net.history[-1].get("objective_changing", False):
+            self.on_train_begin(net)  # forget the scores of a changing objective
             return
         super().on_epoch_end(net, **kwargs)
 
 
-def stopping_callback(monitor, patience, tol, restore_best, verbose, warmup=0):
-    """scikit-learn's ``n_iter_no_change`` / ``tol`` rule as skorch's EarlyStopping, after ``warmup`` epochs."""
-    return WarmupEarlyStopping(
-        warmup=warmup,
+def stopping_callback(monitor, patience, tol, restore_best, verbose):
+    """scikit-learn's ``n_iter_no_change`` / ``tol`` rule as skorch's EarlyStopping, once the objective is fixed."""
+    return ScheduleAwareEarlyStopping(
         monitor=monitor,
         patience=patience,
         threshold=tol,
@@ -151,6 +163,11 @@ def stopping_callback(monitor, patience, tol, restore_best, verbose, warmup=0):
         load_best=restore_best,
         sink=print if verbose else noop,
     )
+
+
+def schedule_callback(schedule, epochs_before):
+    """The engine's per-epoch hook: ``schedule(module, epoch) -> still changing``."""
+    return EpochSchedule(schedule, epochs_before)
 
 
 def progress_callbacks(verbose):

@@ -13,7 +13,7 @@ from ._base import INFERENCE_DTYPE, BaseAutoencoder, document
 from ._compat import Interval, StrOptions
 from ._torch_utils import seeded, to_numpy, to_tensor
 from .losses import LOG_2PI, bernoulli_nll, gaussian_nll, kl_standard_normal
-from .nn import VariationalAutoencoder, mlp
+from .nn import VariationalAutoencoder, output_shape
 
 # The decoder's variance is kept above this floor: a perfectly reconstructed
 # (e.g. constant) feature would otherwise drive the likelihood to infinity.
@@ -96,6 +96,8 @@ class VAE(BaseAutoencoder):
         n_score_samples=10,
         hidden_layer_sizes=(100,),
         activation="relu",
+        encoder=None,
+        decoder=None,
         alpha=0.0001,
         batch_size="auto",
         learning_rate_init=0.001,
@@ -117,6 +119,8 @@ class VAE(BaseAutoencoder):
         self.n_score_samples = n_score_samples
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.encoder = encoder
+        self.decoder = decoder
         self.alpha = alpha
         self.batch_size = batch_size
         self.learning_rate_init = learning_rate_init
@@ -131,21 +135,18 @@ class VAE(BaseAutoencoder):
         self.device = device
         self.callbacks = callbacks
 
+    _likelihood_param = "likelihood"
+
     def _build_module(self, X):
-        hidden = self._hidden_sizes()
-        n_features = X.shape[1]
-        width = hidden[-1] if hidden else n_features
-        body = mlp([n_features, *hidden], self.activation, self.activation)
-        decoder = mlp([self.n_components, *reversed(hidden), n_features], self.activation)
+        # The mean and log-variance heads sit on the encoder's output, of any
+        # width: the last hidden layer of the built-in MLP, or a user's encoder.
+        n_features, hidden = X.shape[1], self._hidden_sizes()
+        body = self._network("encoder", X, [n_features, *hidden], self.activation, any_width=True)
+        width = output_shape(body, "encoder", n_features)[1]
+        decoder = self._network("decoder", X, [self.n_components, *reversed(hidden), n_features])
         return VariationalAutoencoder(
             body, nn.Linear(width, self.n_components), nn.Linear(width, self.n_components), decoder
         )
-
-    def _is_bernoulli(self):
-        return self.likelihood == "bernoulli"
-
-    def _likelihood(self):
-        return f"likelihood={self.likelihood!r}"
 
     def _elementwise_nll(self, module, output, X):
         if self._is_bernoulli():

@@ -6,8 +6,12 @@ Every autoencoder in skae is an :class:`Autoencoder` built from these pieces::
 
 Variants swap one piece: a corruption that is active only in training mode
 (``DenoisingAE``), a code layer that keeps the top-k units (``SparseAE``), or a
-Gaussian encoder with reparameterisation (``VAE``).
+Gaussian encoder with reparameterisation (``VAE``). The encoder and decoder are
+an :func:`mlp`, the convolutional :class:`ConvEncoder` / :class:`ConvDecoder`
+for images, or any module of the user's that maps 2-D batches to 2-D batches.
 """
+
+import math
 
 import torch
 from torch import nn
@@ -48,6 +52,164 @@ def mlp(sizes, activation="relu", output_activation="identity"):
         is_last = i == len(sizes) - 2
         layers.append(ACTIVATIONS[output_activation if is_last else activation]())
     return nn.Sequential(*layers)
+
+
+def output_shape(module, name, n_features):
+    """The output shape of ``module`` on a dry forward pass of 2 rows of ``n_features`` zeros.
+
+    Run in eval mode without gradients (no running statistics change, no
+    randomness drawn), then the module's mode is restored. A failure is
+    re-raised as a ``ValueError`` naming ``name``, the module and the shapes.
+    """
+    parameter = next(module.parameters(), None)
+    dtype = parameter.dtype if parameter is not None and parameter.is_floating_point() else torch.float32
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            output = module(torch.zeros(2, n_features, dtype=dtype))
+    except Exception as error:
+        raise ValueError(
+            f"The {name} {type(module).__name__} failed on input of shape (2, {n_features}): {error}"
+        ) from error
+    finally:
+        module.train(was_training)
+    if not isinstance(output, torch.Tensor):
+        raise ValueError(
+            f"The {name} {type(module).__name__} returned {type(output).__name__} on input of "
+            f"shape (2, {n_features}); it must return one tensor."
+        )
+    return tuple(output.shape)
+
+
+def _conv_geometry(image_shape, n_layers, kernel_size):
+    """Spatial sizes after each stride-2 convolution with padding ``kernel_size // 2``."""
+    sizes = [tuple(image_shape[1:])]
+    for _ in range(n_layers):
+        sizes.append(tuple((size + 2 * (kernel_size // 2) - kernel_size) // 2 + 1 for size in sizes[-1]))
+    return sizes
+
+
+def _check_image_shape(image_shape, n_features, name):
+    image_shape = tuple(int(size) for size in image_shape)
+    if len(image_shape) != 3 or min(image_shape) < 1:
+        raise ValueError(f"{name}: image_shape must be (channels, height, width), got {image_shape}.")
+    if math.prod(image_shape) != n_features:
+        raise ValueError(
+            f"{name}: image_shape {image_shape} has {math.prod(image_shape)} values per image, "
+            f"but the data has {n_features} features; rows must be images flattened in "
+            "(channels, height, width) order."
+        )
+    return image_shape
+
+
+class ConvEncoder(nn.Module):
+    """Images as flattened rows -> codes: stride-2 convolutions, then a linear layer.
+
+    Each of ``channels`` is a ``Conv2d(kernel_size, stride=2)`` followed by
+    ``activation``, halving height and width; the feature map is flattened
+    and mapped linearly to ``n_components``. Input rows are images flattened
+    in (channels, height, width) order, so the module fits every skae
+    estimator and scikit-learn's 2-D world. Pass it to an estimator as a
+    builder, ``functools.partial(ConvEncoder, image_shape=(1, 28, 28))``, or
+    as a module instance.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the input rows; must equal the product of ``image_shape``.
+    n_components : int
+        Width of the output (the code).
+    image_shape : tuple of int
+        ``(channels, height, width)``.
+    channels : tuple of int, default=(32, 64)
+        Output channels of each convolution.
+    kernel_size : int, default=3
+    activation : str, default="relu"
+        A name in ``skae.nn.ACTIVATIONS``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae.nn import ConvEncoder
+    >>> encoder = ConvEncoder(64, 4, image_shape=(1, 8, 8), channels=(8, 16))
+    >>> encoder(torch.zeros(5, 64)).shape
+    torch.Size([5, 4])
+    """
+
+    def __init__(self, n_features, n_components, image_shape, channels=(32, 64), kernel_size=3, activation="relu"):
+        super().__init__()
+        self.image_shape = _check_image_shape(image_shape, n_features, type(self).__name__)
+        sizes = _conv_geometry(self.image_shape, len(channels), kernel_size)
+        layers = [nn.Unflatten(1, self.image_shape)]
+        for n_in, n_out in zip([self.image_shape[0], *channels[:-1]], channels):
+            layers += [nn.Conv2d(n_in, n_out, kernel_size, stride=2, padding=kernel_size // 2), ACTIVATIONS[activation]()]
+        n_flat = (channels[-1] if channels else self.image_shape[0]) * math.prod(sizes[-1])
+        layers += [nn.Flatten(), nn.Linear(n_flat, n_components)]
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+class ConvDecoder(nn.Module):
+    """Codes -> images as flattened rows: the mirror of :class:`ConvEncoder`.
+
+    A linear layer and ``activation`` make the smallest feature map, then
+    stride-2 transposed convolutions (``activation`` between them, none after
+    the last) double height and width back to ``image_shape``, with the
+    output padding that restores odd sizes exactly. ``channels`` is given in
+    the encoder's order, as ``hidden_layer_sizes`` is: the decoder mirrors it.
+    The output is linear (logits for a Bernoulli likelihood).
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the output rows; must equal the product of ``image_shape``.
+    n_components : int
+        Width of the input (the code).
+    image_shape : tuple of int
+        ``(channels, height, width)``.
+    channels : tuple of int, default=(32, 64)
+        The encoder's channels; used in reverse.
+    kernel_size : int, default=3
+    activation : str, default="relu"
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae.nn import ConvDecoder
+    >>> decoder = ConvDecoder(3 * 7 * 5, 4, image_shape=(3, 7, 5), channels=(8, 16))
+    >>> decoder(torch.zeros(2, 4)).shape
+    torch.Size([2, 105])
+    """
+
+    def __init__(self, n_features, n_components, image_shape, channels=(32, 64), kernel_size=3, activation="relu"):
+        super().__init__()
+        self.image_shape = _check_image_shape(image_shape, n_features, type(self).__name__)
+        sizes = _conv_geometry(self.image_shape, len(channels), kernel_size)
+        widths = [self.image_shape[0], *channels]
+        smallest = (widths[-1], *sizes[-1])
+        layers = [nn.Linear(n_components, math.prod(smallest))]
+        if channels:
+            layers.append(ACTIVATIONS[activation]())
+        layers.append(nn.Unflatten(1, smallest))
+        padding = kernel_size // 2
+        for i in reversed(range(len(channels))):
+            # ConvTranspose2d gives (size - 1) * 2 - 2 * padding + kernel_size; add what is missing.
+            extra = tuple(
+                target - ((size - 1) * 2 - 2 * padding + kernel_size) for target, size in zip(sizes[i], sizes[i + 1])
+            )
+            layers.append(
+                nn.ConvTranspose2d(widths[i + 1], widths[i], kernel_size, stride=2, padding=padding, output_padding=extra)
+            )
+            if i > 0:
+                layers.append(ACTIVATIONS[activation]())
+        layers.append(nn.Flatten())
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, z):
+        return self.layers(z)
 
 
 class Autoencoder(nn.Module):
