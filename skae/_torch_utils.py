@@ -1,6 +1,9 @@
 """Device resolution, numpy <-> tensor conversion, seeding and thread budgets."""
 
 import contextlib
+import ctypes
+import functools
+import os
 
 import numpy as np
 import torch
@@ -111,20 +114,88 @@ def thread_budget(work_per_batch):
 
 @contextlib.contextmanager
 def flush_denormals():
-    """Treat denormal floats as zero while training on CPU, then switch it off again.
+    """Treat denormal floats as zero on every thread that computes, then restore the caller's setting.
 
-    As a Bernoulli decoder's logits saturate, Adam's second-moment estimates for
-    always-black MNIST pixels decay into the denormal range, where x86
-    arithmetic is ~100x slower: epochs went from 3 s to 54 s within 7 epochs.
-    Values below 1e-38 carry nothing for training. torch has no getter for this
-    flag, so it is restored to its default (off).
+    As a Bernoulli decoder's logits saturate, weights and Adam's moment
+    estimates decay into the denormal range, where x86 arithmetic is up to
+    ~100x slower. The flush-to-zero flag is per-thread CPU state (MXCSR):
+    setting it on the calling thread alone left torch's OpenMP worker threads
+    computing with denormals, and the image_search model (784-512-256-32,
+    Bernoulli, batch 256) on MNIST with 2 threads slowed from 2.6 s to 40 s
+    per epoch by epoch 8 in one run, from 2.1 s to 9.5 s at epoch 18 in
+    another, and held 2.1-2.3 s for 20 epochs once every thread flushes
+    (benchmarks/bench_epochs.py, results/epochs.md). Values below 1e-38 carry
+    nothing for training.
+
+    torch has no getter for the flag, so the caller's setting is read by
+    computing with a denormal, and restored on every thread afterwards (a
+    caller who flushes keeps flushing, now on the workers too).
     """
-    supported = torch.set_flush_denormal(True)
+    caller_flushes = _flushing_denormals()
+    if not torch.set_flush_denormal(True):  # not supported on this CPU
+        yield
+        return
+    on_workers = _run_on_openmp_threads(lambda: torch.set_flush_denormal(True))
     try:
         yield
     finally:
-        if supported:
+        if not caller_flushes:
             torch.set_flush_denormal(False)
+            if on_workers:
+                _run_on_openmp_threads(lambda: torch.set_flush_denormal(False))
+
+
+def _flushing_denormals():
+    """Whether this thread flushes denormals: 1e-39 (a float32 denormal) times one is then zero."""
+    return bool(torch.tensor(1e-39) * 1 == 0)
+
+
+def _run_on_openmp_threads(function):
+    """Call ``function`` once on each thread of torch's OpenMP team; False where that is impossible.
+
+    Threads started later inherit the flag from the thread that creates them,
+    but OpenMP keeps its worker threads alive between parallel regions, so
+    they must be reached where they run: a parallel region of torch's own
+    OpenMP runtime, entered through ``GOMP_parallel`` (exported by GNU libgomp,
+    LLVM libomp and Intel libiomp5 alike). Each thread runs ``function``
+    through a ctypes callback (~20 µs for the whole team). Elsewhere (Windows'
+    vcomp, a torch built without OpenMP, several runtimes with none inside
+    torch's folder) it degrades to the calling thread only.
+    """
+    gomp_parallel = _torch_gomp_parallel()
+    if gomp_parallel is None:
+        return False
+    callback = _GOMP_CALLBACK(lambda _data: function())
+    gomp_parallel(callback, None, torch.get_num_threads(), 0)
+    return True
+
+
+_GOMP_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+
+
+@functools.cache
+def _torch_gomp_parallel():
+    """``GOMP_parallel`` of the OpenMP runtime torch computes with, or None."""
+    if "OpenMP" not in torch.__config__.parallel_info():
+        return None
+    try:
+        from threadpoolctl import threadpool_info
+
+        runtimes = [info["filepath"] for info in threadpool_info() if info["user_api"] == "openmp"]
+    except Exception:  # threadpoolctl cannot inspect this platform
+        return None
+    torch_folder = os.path.dirname(os.path.dirname(os.path.realpath(torch.__file__)))
+    inside_torch = [path for path in runtimes if os.path.realpath(path).startswith(torch_folder + os.sep + "torch")]
+    candidates = inside_torch or (runtimes if len(runtimes) == 1 else [])
+    for path in candidates:
+        try:
+            function = ctypes.CDLL(path).GOMP_parallel
+        except (OSError, AttributeError):
+            continue
+        function.argtypes = [_GOMP_CALLBACK, ctypes.c_void_p, ctypes.c_uint, ctypes.c_uint]
+        function.restype = None
+        return function
+    return None
 
 
 def supports_fused_adam(device):
