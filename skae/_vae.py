@@ -161,6 +161,11 @@ class VAE(BaseAutoencoder):
         return self.beta * kl_standard_normal(*posterior).mean()
 
     def _set_fitted_statistics(self, X):
+        # The scores' posterior draws are fixed when the model is fitted (a draw
+        # of their own, after the two seeds ``_train`` takes): a fitted VAE's
+        # score_samples is then a deterministic function of the row, like
+        # PCA's, even with random_state=None.
+        self._score_seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max, size=3)[-1])
         means = self.transform(X)
         self.n_active_units_ = int(np.sum(np.var(means, axis=0) > 0.01))
         if not self._is_bernoulli():
@@ -170,7 +175,7 @@ class VAE(BaseAutoencoder):
         """E_q ||x - decoder(z)||^2 / n_features over the training data, z drawn from q(z|x)."""
         module = self.module_.train()
         total = 0.0
-        with seeded(self._scoring_seed(), torch.device("cpu")), torch.no_grad():
+        with seeded(self._score_seed, torch.device("cpu")), torch.no_grad():
             for start in range(0, len(X), 4096):
                 rows = to_tensor(X[start : start + 4096], dtype=INFERENCE_DTYPE)
                 total += float(((rows - module(rows)[0]) ** 2).sum())
@@ -196,9 +201,24 @@ class VAE(BaseAutoencoder):
 
         Notes
         -----
-        Both bounds are Monte Carlo estimates with independent draws for every
-        row, seeded by ``random_state``: the same ``X`` gives the same scores,
-        but a row's draws depend on its position in ``X``.
+        Both bounds are Monte Carlo estimates with common random numbers: every
+        row uses the same draws ``eps`` (``z = mean(x) + std(x) * eps``), a
+        scrambled Sobol sequence mapped to standard normal draws, fixed when
+        the model is fitted (by ``random_state``). A row's score is therefore a
+        deterministic function of the row alone: it does not depend on the
+        other rows of ``X``, their order or the call, so an outlier flag cannot
+        flip with the batch a row arrives in. Shared, evenly spread draws also
+        make differences between rows less noisy, which is what ranking
+        outliers needs. On held-out digits (``benchmarks/vae_score_draws.py``,
+        ``n_score_samples=10``, 8 draw seeds), the rankings of two seeds had a
+        Spearman correlation of at least 0.9986 (Gaussian) and 0.985
+        (Bernoulli), against 0.993 and 0.941 with independent draws for every
+        row, and a row's score varied less between seeds (standard deviation
+        0.55 and 0.32 nats against 0.83 and 0.49). The price: the Monte Carlo
+        error of the mean score over many rows no longer averages out (0.46
+        and 0.27 nats against 0.05 and 0.03); raise ``n_score_samples`` or
+        ``n_samples`` to shrink it. A larger ``n_samples`` extends the same
+        sequence of draws.
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
@@ -209,18 +229,34 @@ class VAE(BaseAutoencoder):
         rows_per_chunk = max(1, _SCORE_CHUNK_ELEMENTS // (n_draws * X.shape[1]))
         self._ensure_eval_mode()
         module = self.module_
-        scores = []
-        # Independent draws for every row: draws shared by all rows would make
-        # the Monte Carlo error systematic instead of averaging out over rows.
-        generator = torch.Generator().manual_seed(self._scoring_seed())
+        noise = self._score_noise(n_draws)
         with torch.inference_mode():
-            for start in range(0, len(X), rows_per_chunk):
-                rows = to_tensor(X[start : start + rows_per_chunk], dtype=INFERENCE_DTYPE)
-                noise = torch.randn((n_draws, len(rows), self.n_components), generator=generator, dtype=INFERENCE_DTYPE)
-                scores.append(self._log_likelihood_bound(module, rows, noise, importance_weighted))
+            scores = [
+                self._log_likelihood_bound(
+                    module, to_tensor(X[start : start + rows_per_chunk], dtype=INFERENCE_DTYPE), noise, importance_weighted
+                )
+                for start in range(0, len(X), rows_per_chunk)
+            ]
         return to_numpy(torch.cat(scores), X.dtype)
 
+    def _score_noise(self, n_draws):
+        """The draws every row shares, shape (n_draws, 1, n_components).
+
+        Randomised quasi-Monte Carlo: a scrambled Sobol sequence through the
+        normal quantile function covers the latent space more evenly than
+        independent draws (lower per-row error, more stable rankings: see
+        ``score_samples``'s notes). Beyond the dimensions Sobol supports,
+        independent standard normal draws.
+        """
+        if self.n_components > torch.quasirandom.SobolEngine.MAXDIM:
+            generator = torch.Generator().manual_seed(self._score_seed)
+            return torch.randn((n_draws, 1, self.n_components), generator=generator, dtype=INFERENCE_DTYPE)
+        sobol = torch.quasirandom.SobolEngine(self.n_components, scramble=True, seed=self._score_seed)
+        uniform = sobol.draw(n_draws, dtype=INFERENCE_DTYPE).clamp(1e-12, 1 - 1e-12)
+        return torch.special.ndtri(uniform).unsqueeze(1)
+
     def _log_likelihood_bound(self, module, x, noise, importance_weighted):
+        """The ELBO or importance-weighted bound of each row of ``x``; ``noise`` broadcasts over rows."""
         n_draws = len(noise)
         mean, log_var = module.posterior(x)
         z = mean + torch.exp(0.5 * log_var) * noise
@@ -246,9 +282,6 @@ class VAE(BaseAutoencoder):
             else:
                 draw = output + torch.exp(0.5 * module.log_noise_var) * torch.randn_like(output)
         return to_numpy(draw, X.dtype)
-
-    def _scoring_seed(self):
-        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
     def sample(self, n_samples=1, random_state=None):
         """Generate data: latent draws from the prior N(0, I), decoded to their mean.

@@ -1,7 +1,7 @@
 """Every public estimator through scikit-learn's common checks.
 
-Fast settings for every estimator live in one table, ``FAST``. Checks that
-cannot apply are listed in ``EXPECTED_FAILED_CHECKS`` with the reason.
+Fast settings for every estimator live in one table, ``FAST``. Every check
+passes: none is marked as an expected failure.
 """
 
 import pytest
@@ -34,29 +34,11 @@ ESTIMATORS = [
     AutoencoderImputer(VAE(**FAST), sample_posterior=True, add_indicator=True, random_state=0),
 ]
 
-# A VAE's score_samples is a Monte Carlo estimate with independent draws per row
-# (shared draws would make its error systematic across rows), so a row's score
-# depends on where it sits in X; everything built on that score inherits this.
-_MONTE_CARLO = "score_samples is a Monte Carlo bound whose draws depend on the row's position in X"
-VAE_SCORE_CHECKS = {
-    "check_methods_subset_invariance": _MONTE_CARLO,
-    "check_methods_sample_order_invariance": _MONTE_CARLO,
-}
-
-
-def _expected_failed_checks(estimator):
-    if isinstance(estimator, VAE):
-        return VAE_SCORE_CHECKS
-    if isinstance(estimator, AutoencoderOutlierDetector) and isinstance(estimator.autoencoder, VAE):
-        return VAE_SCORE_CHECKS
-    return {}
-
-
 def _id(estimator):
     return f"{type(estimator).__name__}({estimator.get_params()!r})"
 
 
-@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
+@parametrize_with_checks(ESTIMATORS)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 

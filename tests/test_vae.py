@@ -1,3 +1,5 @@
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -29,21 +31,51 @@ def bernoulli_vae(digits):
 
 def test_elbo_below_importance_weighted_bounds_that_tighten(bernoulli_vae, digits):
     X = digits[0][1000:1300]
-    elbo = bernoulli_vae.score_samples(X).mean()
-    iwae_10 = bernoulli_vae.score_samples(X, n_samples=10).mean()
-    iwae_200 = bernoulli_vae.score_samples(X, n_samples=200).mean()
+    # Every row shares the draws, so one draw set's error does not average out
+    # over rows: the ordering, true in expectation, is checked over draw sets.
+    model = copy.deepcopy(bernoulli_vae)
+    bounds = []
+    for seed in range(5):
+        model._score_seed = seed
+        bounds.append([model.score_samples(X, n_samples=k).mean() for k in (None, 10, 200)])
+    elbo, iwae_10, iwae_200 = np.mean(bounds, axis=0)
     assert elbo < iwae_10 < iwae_200, (elbo, iwae_10, iwae_200)
     assert iwae_200 < 0  # a log-probability of binary-ish data in nats
 
 
-def test_scores_are_reproducible_and_the_monte_carlo_error_averages_out(bernoulli_vae, digits):
+@pytest.mark.parametrize("n_samples", [None, 7], ids=["elbo", "importance_weighted"])
+def test_a_rows_score_does_not_depend_on_the_other_rows(bernoulli_vae, digits, n_samples):
     X = digits[0][:300]
-    np.testing.assert_array_equal(bernoulli_vae.score_samples(X), bernoulli_vae.score_samples(X))
+    scores = bernoulli_vae.score_samples(X, n_samples=n_samples)
+    alone = np.array([bernoulli_vae.score_samples(X[[i]], n_samples=n_samples)[0] for i in (0, 17, 299)])
+    np.testing.assert_allclose(alone, scores[[0, 17, 299]], rtol=1e-12)
+    order = np.random.RandomState(0).permutation(len(X))
+    np.testing.assert_allclose(bernoulli_vae.score_samples(X[order], n_samples=n_samples), scores[order], rtol=1e-12)
+    # Fixed at fit time: the same on every call, even for a model fitted with random_state=None.
+    unseeded = VAE(4, likelihood="bernoulli", hidden_layer_sizes=(16,), max_iter=2).fit(X)
+    np.testing.assert_array_equal(unseeded.score_samples(X[:5], n_samples=n_samples), unseeded.score_samples(X[:5], n_samples=n_samples))
+
+
+def test_scores_are_reproducible_under_random_state_and_use_common_draws(bernoulli_vae, digits):
+    X = digits[0][:300]
+    refit = VAE(**bernoulli_vae.get_params()).fit(digits[0][:1000])
+    np.testing.assert_array_equal(refit.score_samples(X), bernoulli_vae.score_samples(X))
     assert bernoulli_vae.score(X) == pytest.approx(bernoulli_vae.score_samples(X).mean())
-    # Two estimates that differ only in their draws agree on the mean over rows.
-    many = VAE(**{**bernoulli_vae.get_params(), "n_score_samples": 200})
-    many.module_, many.n_features_in_ = bernoulli_vae.module_, 64
-    assert abs(many.score(X) - bernoulli_vae.score(X)) < 0.02 * abs(bernoulli_vae.score(X))
+    noise = bernoulli_vae._score_noise(50)
+    assert noise.shape == (50, 1, 8)
+    # A larger number of draws extends the same sequence; draws are spread like N(0, 1).
+    np.testing.assert_array_equal(bernoulli_vae._score_noise(10), noise[:10])
+    assert abs(float(noise.mean())) < 0.1 and abs(float(noise.std()) - 1) < 0.1
+
+
+def test_scores_fall_back_to_independent_normal_draws_beyond_sobols_dimensions(bernoulli_vae, digits, monkeypatch):
+    monkeypatch.setattr(torch.quasirandom.SobolEngine, "MAXDIM", 4)
+    noise = bernoulli_vae._score_noise(10)
+    assert noise.shape == (10, 1, 8)
+    generator = torch.Generator().manual_seed(bernoulli_vae._score_seed)
+    np.testing.assert_array_equal(noise, torch.randn((10, 1, 8), generator=generator, dtype=torch.float64))
+    X = digits[0][:50]
+    np.testing.assert_allclose(bernoulli_vae.score_samples(X[:1]), bernoulli_vae.score_samples(X)[:1], rtol=1e-12)
 
 
 def test_linear_gaussian_vae_matches_probabilistic_pca():
