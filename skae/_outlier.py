@@ -111,7 +111,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
     offset_ : float
         Threshold on ``score_samples``.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
 
     Examples
     --------
@@ -165,6 +165,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_features)
             Training data, outliers included (unsupervised).
         y : Ignored
+            Not used, present for API consistency by convention.
 
         Returns
         -------
@@ -214,6 +215,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Data to score.
 
         Returns
         -------
@@ -243,6 +245,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Data to score.
 
         Returns
         -------
@@ -256,6 +259,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Data to score.
 
         Returns
         -------
