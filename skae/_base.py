@@ -20,6 +20,7 @@ slot                           default                                overridden
                                                                       heads on the encoder)
 ``_anneal(module, epoch)``     nothing; False                         SparseAE (k schedule)
 ``_set_fitted_statistics(X)``  nothing                                SparseAE, VAE
+``_code_size()``               ``n_components``                       SparseAE (from ``k`` if None)
 =============================  =====================================  ============================
 
 The encoder and decoder come from ``_network``: the user's ``encoder`` /
@@ -106,8 +107,11 @@ _BASE_PARAMETERS_DOC = """    hidden_layer_sizes : tuple of int, default=(100,)
         Maximum number of epochs.
     tol : float, default=1e-4
         Training stops when the monitored loss (training loss, or validation
-        loss with ``early_stopping``) has not improved by at least ``tol``
-        for ``n_iter_no_change`` consecutive epochs.
+        loss with ``early_stopping``) per feature has not improved by at least
+        ``tol`` for ``n_iter_no_change`` consecutive epochs. The loss is summed
+        over features, so the threshold on it is ``tol * n_features``: for
+        squared error, ``tol`` applies to the mean squared error per cell, the
+        scale of :class:`~sklearn.neural_network.MLPRegressor`'s ``tol``.
     n_iter_no_change : int, default=10
         Patience of the stopping rule, in epochs.
     early_stopping : bool, default=False
@@ -148,7 +152,7 @@ _BASE_PARAMETERS_DOC = """    hidden_layer_sizes : tuple of int, default=(100,)
         The device training ran on.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+    feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during fit, when ``X`` has string column names.
 """
 
@@ -236,11 +240,15 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """The torch module to train; ``X`` is the validated training data."""
         n_features, hidden = X.shape[1], self._hidden_sizes()
         return Autoencoder(
-            self._network("encoder", X, [n_features, *hidden, self.n_components]),
-            self._network("decoder", X, [self.n_components, *reversed(hidden), n_features]),
+            self._network("encoder", X, [n_features, *hidden, self._code_size()]),
+            self._network("decoder", X, [self._code_size(), *reversed(hidden), n_features]),
             corruption=self._build_corruption(X),
             code_layer=self._build_code_layer(),
         )
+
+    def _code_size(self):
+        """The number of code units: ``n_components`` (SparseAE derives it from ``k`` when None)."""
+        return self.n_components
 
     def _build_corruption(self, X):
         """A module applied to the input in training mode only, or None."""
@@ -284,7 +292,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         if isinstance(given, torch.nn.Module):
             network = copy.deepcopy(given)
         else:
-            network = given(n_features=n_features, n_components=self.n_components)
+            network = given(n_features=n_features, n_components=self._code_size())
             if not isinstance(network, torch.nn.Module):
                 raise TypeError(
                     f"{role}={given!r} returned {type(network).__name__}, not a torch.nn.Module; "
@@ -332,7 +340,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     # ------------------------------------------------------------ public API
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, observed=None):
         """Train the autoencoder on ``X``.
 
         Parameters
@@ -341,6 +349,12 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             Training data. Not modified.
         y : Ignored
             Not used, present for API consistency by convention.
+        observed : array-like of bool of shape (n_samples, n_features), default=None
+            The cells to reconstruct. A cell where ``observed`` is False is
+            still the model's input (it must hold a finite placeholder, such
+            as its feature's mean) but never a target of the loss: this is how
+            :class:`AutoencoderImputer` trains on incomplete data. None counts
+            every cell.
 
         Returns
         -------
@@ -348,8 +362,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             The fitted estimator.
         """
         X = self._validate_X(X, reset=not (self.warm_start and self._is_fitted()))
+        weights = _observed_weights(observed, X)
         self._check_training_data(X)
-        return self._train(X, max_epochs=self.max_iter, incremental=self.warm_start)
+        return self._train(X, max_epochs=self.max_iter, incremental=self.warm_start, weights=weights)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
@@ -370,20 +385,6 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         X = self._validate_X(X, reset=not self._is_fitted())
         self._check_training_data(X)
         return self._train(X, max_epochs=1, incremental=True, partial=True)
-
-    def _fit_masked(self, X, observed, incremental=False):
-        """Fit on ``X`` with the loss counting only cells where ``observed`` is true.
-
-        Used by :class:`AutoencoderImputer`: missing cells must hold a finite
-        placeholder in ``X`` (they are still the model's input) but never act
-        as a reconstruction target. ``incremental`` continues training the
-        fitted model.
-        """
-        incremental = incremental and self._is_fitted()
-        X = self._validate_X(X, reset=not incremental)
-        self._check_training_data(X)
-        weights = observed.astype(np.float32)
-        return self._train(X, max_epochs=self.max_iter, incremental=incremental, weights=weights)
 
     def transform(self, X):
         """Encode ``X`` into the latent space.
@@ -417,10 +418,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         check_is_fitted(self)
         codes = check_array(X, dtype=[np.float64, np.float32])
-        if codes.shape[1] != self.n_components:
+        if codes.shape[1] != self._code_size():
             raise ValueError(
                 f"X has {codes.shape[1]} features, but {type(self).__name__}.inverse_transform "
-                f"is expecting {self.n_components} features (n_components) as input."
+                f"is expecting {self._code_size()} features (n_components) as input."
             )
         return self._predict(lambda code: self._output_mean(self.module_.decode(code)), codes)
 
@@ -532,17 +533,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             # width, fitted without feature names, already passes every check
             # that validate_data would run (its overhead alone is ~90 µs).
             return X
-        if isinstance(X, pd.DataFrame):
-            non_numeric = [
-                str(column)
-                for column, dtype in X.dtypes.items()
-                if not pd.api.types.is_numeric_dtype(dtype)
-            ]
-            if non_numeric:
-                raise ValueError(
-                    f"X has non-numeric columns {non_numeric}; {type(self).__name__} needs "
-                    "numbers. Encode them first, e.g. with OneHotEncoder in a ColumnTransformer."
-                )
+        check_numeric_columns(X, type(self).__name__)
         return validate_data(
             self,
             X,
@@ -608,7 +599,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 (
                     "stopping",
                     stopping_callback(
-                        monitor, self.n_iter_no_change, self.tol, valid_data is not None, self.verbose
+                        # tol is per feature, on the scale of MLPRegressor's mean loss (parameter docs).
+                        monitor, self.n_iter_no_change, self.tol * X.shape[1], valid_data is not None, self.verbose
                     ),
                 )
             )
@@ -649,7 +641,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.best_loss_ = min(self.loss_curve_)
         self.n_iter_ = n_iter + n_epochs
         self.device_ = str(device)
-        self._n_features_out = self.n_components
+        self._n_features_out = self._code_size()
         self._set_fitted_statistics(X)
         if not partial and n_epochs == max_epochs and not _stopped(net):
             warnings.warn(
@@ -687,6 +679,32 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _observed_weights(observed, X):
+    """``fit``'s ``observed`` mask as float32 loss weights (None: every cell counts)."""
+    if observed is None:
+        return None
+    observed = check_array(observed, dtype=bool, input_name="observed")
+    if observed.shape != X.shape:
+        raise ValueError(
+            f"observed has shape {observed.shape} but X has shape {X.shape}; it must mark each cell of X "
+            "(True: a reconstruction target, False: input only)."
+        )
+    return observed.astype(np.float32)
+
+
+def check_numeric_columns(X, estimator_name):
+    """Refuse a DataFrame with non-numeric columns with a message that names them and the remedy."""
+    if isinstance(X, pd.DataFrame):
+        non_numeric = [
+            str(column) for column, dtype in X.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)
+        ]
+        if non_numeric:
+            raise ValueError(
+                f"X has non-numeric columns {non_numeric}; {estimator_name} needs "
+                "numbers. Encode them first, e.g. with OneHotEncoder in a ColumnTransformer."
+            )
 
 
 def _stopped(net):

@@ -29,7 +29,9 @@ class ContractiveAE(BaseAutoencoder):
     Parameters
     ----------
     n_components : int, default=10
-        Size of the code.
+        Size of the code. Any positive integer, including more than the number of features (an
+        overcomplete code), for every skae estimator alike; only sparsity, noise or
+        a penalty stops an overcomplete code from learning to copy its input.
     contractive_weight : float, default=0.1
         Weight of the Jacobian penalty.
     jacobian : {"auto", "closed_form", "exact", "projection"}, default="auto"

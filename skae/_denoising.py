@@ -20,7 +20,9 @@ class DenoisingAE(BaseAutoencoder):
     Parameters
     ----------
     n_components : int, default=10
-        Size of the code (latent space).
+        Size of the code (latent space). Any positive integer, including more than the number of features (an
+        overcomplete code), for every skae estimator alike; only sparsity, noise or
+        a penalty stops an overcomplete code from learning to copy its input.
     noise : {"gaussian", "masking", "salt_and_pepper"}, default="gaussian"
         "gaussian" adds N(0, noise_level^2) noise to every entry; "masking"
         sets a fraction ``noise_level`` of the entries to zero; "salt_and_pepper"

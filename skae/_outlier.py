@@ -9,8 +9,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseAutoencoder
+from ._base import BaseAutoencoder, check_numeric_columns
 from ._compat import HasMethods, Interval, RealNotInt, StrOptions, _fit_context, validate_data
+from ._vae import VAE
 from ._vanilla import AutoencoderTransformer
 
 # "auto" contamination: a sample is an outlier when its score lies more than
@@ -111,7 +112,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
     offset_ : float
         Threshold on ``score_samples``.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+    feature_names_in_ : ndarray of shape (n_features_in_,)
 
     Examples
     --------
@@ -165,12 +166,12 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_features)
             Training data, outliers included (unsupervised).
         y : Ignored
-            Not used, present for API consistency by convention.
 
         Returns
         -------
         self : object
         """
+        check_numeric_columns(X, type(self).__name__)
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         rng = check_random_state(self.random_state)
         self.estimators_ = []
@@ -201,7 +202,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
             self.estimators_features_.append(features)
             self._statistics.append(statistics)
 
-        scores = self.score_samples(X)
+        scores = self._score_samples(X)  # not score_samples: X is already validated
         if self.contamination == "auto":
             median, spread = _robust_location_scale(scores)
             self.offset_ = float(median - _AUTO_ROBUST_Z * spread)
@@ -215,15 +216,19 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Data to score.
 
         Returns
         -------
         scores : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
+        check_numeric_columns(X, type(self).__name__)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return np.mean([self._member_score(i, X) for i in range(len(self.estimators_))], axis=0)
+        return self._score_samples(X)
+
+    def _score_samples(self, X):
+        scores = np.mean([self._member_score(i, X) for i in range(len(self.estimators_))], axis=0)
+        return scores.astype(X.dtype, copy=False)
 
     def _member_score(self, i, X):
         features = self.estimators_features_[i]
@@ -245,7 +250,6 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Data to score.
 
         Returns
         -------
@@ -259,7 +263,6 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Data to score.
 
         Returns
         -------
@@ -276,7 +279,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         return estimator, self._fit_statistics(estimator, X)
 
     def _resolve_scoring(self, estimator):
-        is_vae = hasattr(estimator, "sample")
+        is_vae = isinstance(estimator, VAE)
         if self.scoring == "auto":
             return "elbo" if is_vae else "likelihood"
         if self.scoring == "elbo" and not is_vae:

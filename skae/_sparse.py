@@ -11,6 +11,11 @@ from ._compat import Interval, StrOptions
 from .losses import sparsity_penalty
 from .nn import TopK
 
+# n_components=None: the code has UNITS_PER_K * k units (see the class docstring
+# for how this was chosen), or _DEFAULT_WIDTH, every estimator's default, without k.
+UNITS_PER_K = 4
+_DEFAULT_WIDTH = 10
+
 
 @document
 class SparseAE(BaseAutoencoder):
@@ -35,10 +40,15 @@ class SparseAE(BaseAutoencoder):
 
     Parameters
     ----------
-    n_components : int, default=10
-        Number of code units.
+    n_components : int or None, default=None
+        Number of code units. None: ``4 * k`` units with ``k`` set (100 for
+        k=25), else 10, as for the other estimators. Any positive integer, including more than the number of features (an
+        overcomplete code), for every skae estimator alike; only sparsity, noise or
+        a penalty stops an overcomplete code from learning to copy its input.
     k : int or None, default=None
-        Units kept per sample; None keeps all of them (no top-k).
+        Units kept per sample; None keeps all of them (no top-k). A ``k`` at
+        least ``n_components`` keeps every unit (the top k of fewer than k
+        units are all of them), so the code is dense.
     transform_k_factor : float, default=1.0
         At ``transform`` time ``round(transform_k_factor * k)`` units are kept
         (at least 1, at most ``n_components``).
@@ -81,6 +91,7 @@ class SparseAE(BaseAutoencoder):
 
     _parameter_constraints = {
         **BaseAutoencoder._parameter_constraints,
+        "n_components": [Interval(Integral, 1, None, closed="left"), None],
         "k": [Interval(Integral, 1, None, closed="left"), None],
         "transform_k_factor": [Interval(Real, 0, None, closed="neither")],
         "k_selection": [StrOptions({"magnitude", "value"})],
@@ -92,7 +103,7 @@ class SparseAE(BaseAutoencoder):
 
     def __init__(
         self,
-        n_components=10,
+        n_components=None,
         *,
         k=None,
         transform_k_factor=1.0,
@@ -149,16 +160,23 @@ class SparseAE(BaseAutoencoder):
         self.sparsity_target = sparsity_target
         self.sparsity_weight = sparsity_weight
 
+    def _code_size(self):
+        if self.n_components is not None:
+            return self.n_components
+        return _DEFAULT_WIDTH if self.k is None else UNITS_PER_K * self.k
+
+    def _kept_units(self):
+        """Units kept per sample in training: ``k``, or every unit when ``k`` is at least the width."""
+        return min(self.k, self._code_size())
+
     def _build_code_layer(self):
         # A penalty on average activation needs activations in (0, 1): sigmoid
         # code units, before any top-k.
         sigmoid = None if self.sparsity_penalty is None else nn.Sigmoid()
         if self.k is None:
             return sigmoid
-        if self.k > self.n_components:
-            raise ValueError(f"k={self.k} must be at most n_components={self.n_components}.")
-        k_eval = int(np.clip(round(self.transform_k_factor * self.k), 1, self.n_components))
-        top_k = TopK(self.k, k_eval, by=self.k_selection)
+        k_eval = int(np.clip(round(self.transform_k_factor * self.k), 1, self._code_size()))
+        top_k = TopK(self._kept_units(), k_eval, by=self.k_selection)
         return top_k if sigmoid is None else nn.Sequential(sigmoid, top_k)
 
     def _penalty(self, module, X, code):
@@ -171,18 +189,20 @@ class SparseAE(BaseAutoencoder):
         # k_anneal_fraction of max_iter. The loss rises as k falls, so the
         # objective counts as changing until k is reached: stopping mid-anneal
         # left models trained at k ~ 600 of 1000 encoding with k = 75.
-        if self.k is None:
-            return False
+        if self.k is None or self._kept_units() == self._code_size():
+            return False  # nothing to anneal
         epochs = self.k_anneal_fraction * self.max_iter
         progress = min(1.0, epoch / epochs) if epochs > 0 else 1.0
-        k = int(round(self.n_components + progress * (self.k - self.n_components)))
+        width = self._code_size()
+        k = int(round(width + progress * (self._kept_units() - width)))
         for layer in module.modules():
             if isinstance(layer, TopK):
                 layer.k = k
         return progress < 1.0
 
     def _set_fitted_statistics(self, X):
-        codes = self.transform(X)
+        self.n_components_ = self._code_size()
+        codes = self._predict(self.module_.encode, X)  # not transform: X is already validated
         fires = np.abs(codes) > (0 if self.k is not None else 0.5)
         self.dead_units_fraction_ = float(np.mean(~fires.any(axis=0)))
 

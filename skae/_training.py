@@ -10,6 +10,7 @@ one gather per epoch, and the epoch loss is read back once per epoch.
 This is the only module that imports skorch.
 """
 
+import copy
 import math
 
 import torch
@@ -143,13 +144,32 @@ class ScheduleAwareEarlyStopping(EarlyStopping):
 
     While the objective itself changes (a SparseAE annealing k), its losses
     are not comparable from epoch to epoch and must not stop training.
+
+    Counting follows scikit-learn's MLP (``_update_no_improvement_count``),
+    not skorch's: an epoch is a miss unless it beats the best loss so far by
+    ``threshold``, and any lower loss becomes the best. skorch keeps the best
+    only from epochs that beat it by the threshold, so a slow steady descent
+    (less than ``tol`` an epoch, more than ``tol`` over two) never stopped.
     """
+
+    def on_train_begin(self, net, **kwargs):
+        super().on_train_begin(net, **kwargs)
+        self.best_score_ = float("inf")
 
     def on_epoch_end(self, net, **kwargs):
         if net.history[-1].get("objective_changing", False):
             self.on_train_begin(net)  # forget the scores of a changing objective
             return
-        super().on_epoch_end(net, **kwargs)
+        score = net.history[-1, self.monitor]
+        self.misses_ = self.misses_ + 1 if score > self.best_score_ - self.threshold else 0
+        if score < self.best_score_:
+            self.best_score_ = score
+            self.best_epoch_ = net.history[-1, "epoch"]
+            if self.load_best:
+                self.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
+        if self.misses_ >= self.patience:
+            self._sink(f"Stopping since {self.monitor} has not improved by tol in the last {self.patience} epochs.", verbose=net.verbose)
+            raise KeyboardInterrupt
 
 
 def stopping_callback(monitor, patience, tol, restore_best, verbose):

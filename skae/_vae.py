@@ -49,7 +49,9 @@ class VAE(BaseAutoencoder):
     Parameters
     ----------
     n_components : int, default=10
-        Number of latent dimensions.
+        Number of latent dimensions. Any positive integer, including more than the number of features (an
+        overcomplete code), for every skae estimator alike; in a VAE the KL
+        term makes unneeded dimensions collapse to the prior (``n_active_units_``).
     likelihood : {"gaussian", "bernoulli"}, default="gaussian"
         Decoder distribution p(x|z).
     beta : float, default=1.0
@@ -166,7 +168,7 @@ class VAE(BaseAutoencoder):
         # score_samples is then a deterministic function of the row, like
         # PCA's, even with random_state=None.
         self._score_seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max, size=3)[-1])
-        means = self.transform(X)
+        means = self._predict(self.module_.encode, X)  # not transform: X is already validated
         self.n_active_units_ = int(np.sum(np.var(means, axis=0) > 0.01))
         if not self._is_bernoulli():
             self.module_.log_noise_var.fill_(math.log(max(self._mean_squared_residual(X), 1e-6)))
@@ -268,8 +270,28 @@ class VAE(BaseAutoencoder):
         log_qz = -0.5 * (noise**2 + LOG_2PI + log_var).sum(dim=-1)
         return torch.logsumexp(log_px + log_pz - log_qz, dim=0) - math.log(n_draws)
 
-    def _draw_reconstruction(self, X, random_state=None):
-        """One draw of x ~ p(x|z) with z ~ q(z|X): multiple imputation's posterior draws."""
+    def sample_reconstruction(self, X, random_state=None):
+        """One draw from the model's distribution of each row's reconstruction.
+
+        Draws z ~ q(z|x), then x' ~ p(x|z) (Gaussian noise around the decoder's
+        mean, or Bernoulli 0/1 cells): what :class:`AutoencoderImputer` with
+        ``sample_posterior=True`` fills missing cells with, so that imputers
+        with different seeds give a multiple imputation.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to reconstruct.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draws.
+
+        Returns
+        -------
+        X_drawn : ndarray of shape (n_samples, n_features)
+            In the float dtype of ``X``.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
         seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
         self._ensure_eval_mode()
         module = self.module_
@@ -289,7 +311,7 @@ class VAE(BaseAutoencoder):
         Parameters
         ----------
         n_samples : int, default=1
-            Number of samples.
+            Number of samples (at least 1).
         random_state : int, RandomState instance or None, default=None
             Seeds the latent draws.
 
@@ -300,6 +322,7 @@ class VAE(BaseAutoencoder):
             Bernoulli decoder).
         """
         check_is_fitted(self)
+        _check_count(n_samples, "n_samples", 1)
         seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
         generator = torch.Generator().manual_seed(seed)
         z = torch.randn((n_samples, self.n_components), generator=generator, dtype=INFERENCE_DTYPE)
@@ -315,7 +338,7 @@ class VAE(BaseAutoencoder):
         x_start, x_end : array-like of shape (n_features,) or (1, n_features)
             The two end points.
         n_steps : int, default=8
-            Points on the path, both ends included.
+            Points on the path, both ends included (at least 2).
 
         Returns
         -------
@@ -323,6 +346,7 @@ class VAE(BaseAutoencoder):
             Decoded means along the path, in the inputs' float dtype.
         """
         check_is_fitted(self)
+        _check_count(n_steps, "n_steps", 2)
         ends = np.vstack([np.atleast_2d(x_start), np.atleast_2d(x_end)])
         ends = self._validate_X(check_array(ends, dtype=[np.float64, np.float32]), reset=False)
         self._ensure_eval_mode()
@@ -332,3 +356,8 @@ class VAE(BaseAutoencoder):
             weights = torch.linspace(0, 1, n_steps, dtype=INFERENCE_DTYPE).unsqueeze(1)
             path = self._output_mean(module.decode((1 - weights) * start + weights * end))
         return to_numpy(path, ends.dtype)
+
+
+def _check_count(value, name, minimum):
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer of at least {minimum}, got {value!r}.")

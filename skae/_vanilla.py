@@ -16,7 +16,9 @@ class AutoencoderTransformer(BaseAutoencoder):
     Parameters
     ----------
     n_components : int, default=10
-        Size of the code (latent space).
+        Size of the code (latent space). Any positive integer, including more than the number of features (an
+        overcomplete code), for every skae estimator alike; only sparsity, noise or
+        a penalty stops an overcomplete code from learning to copy its input.
     loss : {"squared_error", "binary_crossentropy"}, default="squared_error"
         Reconstruction likelihood: Gaussian (squared error) or Bernoulli
         (binary cross-entropy, for data in [0, 1]; the decoder then ends in a

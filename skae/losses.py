@@ -93,18 +93,27 @@ def jacobian_frobenius_exact(function, x):
 def jacobian_frobenius_projection(function, x, n_projections=1):
     """Unbiased random-projection estimate of the per-sample squared Frobenius norm.
 
-    ``||J||_F^2 = E ||J v||^2`` for ``v ~ N(0, I)``; each projection costs one
-    forward-mode pass, whatever the input width. For Gaussian ``v`` the
-    estimate's variance is ``2 ||J^T J||_F^2 / n_projections``, so its relative
-    standard deviation is at most ``sqrt(2 / n_projections)``.
-    """
-    from torch.func import jvp
+    ``||J||_F^2 = E ||J v||^2`` for ``v ~ N(0, I)``, whatever the input width.
+    For Gaussian ``v`` the estimate's variance is ``2 ||J^T J||_F^2 /
+    n_projections``, so its relative standard deviation is at most
+    ``sqrt(2 / n_projections)``.
 
-    total = 0.0
-    for _ in range(n_projections):
-        direction = torch.randn_like(x)
-        _, directional = jvp(function, (x,), (direction,))
-        total = total + (directional**2).sum(dim=1)
+    ``J v`` comes from two reverse-mode passes (the vector-Jacobian product
+    ``u -> J^T u`` is linear in ``u``, and its gradient with respect to ``u``
+    along ``v`` is ``J v``) rather than ``torch.func.jvp``: forward-mode AD
+    loads torch's jit-scripted decompositions, which emit a
+    ``torch.jit.script`` deprecation warning on every fit, and the two passes
+    measured no slower (200 x 300 batch, 300-300-300 ReLU encoder, CPU).
+    """
+    with torch.enable_grad():
+        inputs = x.detach().requires_grad_()
+        code = function(inputs)
+        total = 0.0
+        for _ in range(n_projections):
+            probe = torch.zeros_like(code, requires_grad=True)
+            (transposed,) = torch.autograd.grad(code, inputs, probe, create_graph=True)
+            (directional,) = torch.autograd.grad(transposed, probe, torch.randn_like(x), create_graph=True)
+            total = total + (directional**2).sum(dim=1)
     return total / n_projections
 
 

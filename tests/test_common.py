@@ -24,6 +24,8 @@ ESTIMATORS = [
     DenoisingAE(**FAST),
     DenoisingAE(**FAST, noise="salt_and_pepper"),
     SparseAE(**FAST, k=1),
+    # Width from k (n_components=None); some checks set n_components=1 < k.
+    SparseAE(k=2, hidden_layer_sizes=(8,), max_iter=5, random_state=0),
     SparseAE(**FAST, sparsity_penalty="kl"),
     ContractiveAE(**FAST),
     ContractiveAE(**{**FAST, "hidden_layer_sizes": ()}),

@@ -8,6 +8,7 @@ from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback
 
 from skae import SparseAE
+from skae._sparse import UNITS_PER_K
 from skae.nn import TopK
 
 
@@ -63,9 +64,22 @@ def test_k_is_annealed_from_n_components_down_to_k(digits):
     assert 0.0 <= sae.dead_units_fraction_ < 1.0
 
 
-def test_k_above_n_components_is_refused():
-    with pytest.raises(ValueError, match="k=5 must be at most n_components=3"):
-        SparseAE(3, k=5).fit(np.ones((4, 3)))
+def test_k_at_least_n_components_keeps_every_unit():
+    # The documented rule: top-k of fewer than k units keeps them all (a dense code).
+    X = np.random.RandomState(0).normal(size=(40, 3))
+    sae = SparseAE(2, k=5, max_iter=3, random_state=0).fit(X)
+    assert sae.module_.code_layer.k == 2 and sae.module_.code_layer.k_eval == 2
+    assert sae.transform(X).shape == (40, 2)
+    dense = SparseAE(2, max_iter=3, random_state=0).fit(X)
+    np.testing.assert_array_equal(sae.transform(X), dense.transform(X))
+
+
+def test_default_width_follows_k():
+    X = np.random.RandomState(0).normal(size=(30, 5))
+    assert SparseAE(k=25, max_iter=1).fit(X).n_components_ == UNITS_PER_K * 25
+    assert SparseAE(k=25, max_iter=1).fit(X).transform(X).shape == (30, UNITS_PER_K * 25)
+    assert SparseAE(max_iter=1).fit(X).n_components_ == 10
+    assert SparseAE(7, k=3, max_iter=1).fit(X).n_components_ == 7
 
 
 @pytest.mark.parametrize("penalty", ["kl", "l1", "l2"])

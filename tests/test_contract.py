@@ -1,0 +1,179 @@
+"""Issue 11 (items 1 and 4): the contract gaps a new user hit, one test per case."""
+
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skae import (
+    VAE,
+    AutoencoderImputer,
+    AutoencoderOutlierDetector,
+    AutoencoderTransformer,
+    ContractiveAE,
+    DenoisingAE,
+    SparseAE,
+)
+
+AUTOENCODERS = [AutoencoderTransformer, DenoisingAE, SparseAE, ContractiveAE, VAE]
+
+
+@pytest.fixture(scope="module")
+def small():
+    X = load_digits().data[:200] / 16
+    X_missing = X.copy()
+    X_missing[np.random.RandomState(0).rand(*X.shape) < 0.2] = np.nan
+    return X, X_missing
+
+
+# ------------------------------------------------------------- item 1: defaults
+def test_the_design_card_line_works_as_written():
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:300], y[:300]
+    pipe = Pipeline([("scale", StandardScaler()), ("ae", SparseAE(k=25, max_iter=4, random_state=0)),
+                     ("clf", LogisticRegression(max_iter=500))])
+    pipe.fit(X, y)
+    assert pipe.named_steps["ae"].n_components_ >= 25
+    assert ((pipe[:-1].transform(X) != 0).sum(axis=1) <= 25).all()
+
+
+# -------------------------------------------- item 4: wrappers validate what they wrap
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"n_components": -1}, "The 'n_components' parameter of AutoencoderTransformer must be an int in the range"),
+        ({"activation": "foo"}, "The 'activation' parameter of AutoencoderTransformer must be a str among"),
+        ({"max_iter": 0}, "The 'max_iter' parameter of AutoencoderTransformer must be an int in the range"),
+        ({"batch_size": 0}, "The 'batch_size' parameter of AutoencoderTransformer must be a str among"),
+        ({"learning_rate_init": 0}, "The 'learning_rate_init' parameter of AutoencoderTransformer must be a float"),
+    ],
+)
+def test_imputer_validates_its_autoencoder_with_the_autoencoders_own_message(small, params, message):
+    X, X_missing = small
+    with pytest.raises(InvalidParameterError, match=re.escape(message)):
+        AutoencoderTransformer(**params).fit(X)
+    with pytest.raises(InvalidParameterError, match=re.escape(message)):
+        AutoencoderImputer(AutoencoderTransformer(**params)).fit(X_missing)
+
+
+def test_imputer_accepts_a_bernoulli_vae_on_unit_interval_data(small):
+    X, X_missing = small
+    assert X.min() >= 0 and X.max() <= 1
+    for sample_posterior in (False, True):
+        imputer = AutoencoderImputer(VAE(4, likelihood="bernoulli", max_iter=5), sample_posterior=sample_posterior,
+                                     random_state=0)
+        filled = imputer.fit_transform(X_missing)
+        observed = ~np.isnan(X_missing)
+        np.testing.assert_array_equal(filled[observed], X_missing[observed])
+        assert filled.min() >= 0 and filled.max() <= 1
+
+
+def test_imputer_with_a_bernoulli_vae_quotes_the_values_the_user_passed(small):
+    _, X_missing = small
+    X_bad = X_missing * 2  # in [0, 2]
+    with pytest.raises(ValueError, match=re.escape("needs X in [0, 1], got values in [0, 2]")):
+        AutoencoderImputer(VAE(4, likelihood="bernoulli", max_iter=2)).fit(X_bad)
+
+
+def test_wrappers_preserve_float32(small):
+    X, X_missing = small
+    X32 = X.astype(np.float32)
+    detector = AutoencoderOutlierDetector(AutoencoderTransformer(3, max_iter=3), n_trim_rounds=0).fit(X32)
+    assert detector.score_samples(X32).dtype == np.float32
+    assert detector.decision_function(X32).dtype == np.float32
+    imputer = AutoencoderImputer(AutoencoderTransformer(3, max_iter=3), n_rounds=1).fit(X_missing.astype(np.float32))
+    assert imputer.transform(X_missing.astype(np.float32)).dtype == np.float32
+    assert imputer.transform(X_missing).dtype == np.float64
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [SparseAE(8, k=3, max_iter=3), VAE(3, max_iter=3), AutoencoderOutlierDetector(AutoencoderTransformer(3, max_iter=3))],
+    ids=lambda est: type(est).__name__,
+)
+def test_fitting_on_a_dataframe_emits_no_feature_name_warning(small, estimator):
+    frame = pd.DataFrame(small[0], columns=[f"pixel{i}" for i in range(64)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter=3 on purpose
+        estimator.fit(frame)
+        estimator.score_samples(frame)
+
+
+@pytest.mark.parametrize("wrapper", [AutoencoderImputer, AutoencoderOutlierDetector])
+def test_wrappers_name_non_numeric_columns(small, wrapper):
+    frame = pd.DataFrame(small[0][:, :3], columns=["a", "b", "c"]).assign(city="Paris")
+    with pytest.raises(ValueError, match=re.escape(f"X has non-numeric columns ['city']; {wrapper.__name__} needs numbers")):
+        wrapper().fit(frame)
+
+
+@pytest.fixture(scope="module")
+def vae(small):
+    return VAE(3, max_iter=3, random_state=0).fit(small[0])
+
+
+@pytest.mark.parametrize("n_samples", [-1, 0, 1.5, True])
+def test_sample_validates_n_samples(vae, n_samples):
+    with pytest.raises(ValueError, match=re.escape(f"n_samples must be an integer of at least 1, got {n_samples!r}.")):
+        vae.sample(n_samples)
+
+
+@pytest.mark.parametrize("n_steps", [-1, 1, 2.0])
+def test_interpolate_validates_n_steps(vae, small, n_steps):
+    X = small[0]
+    with pytest.raises(ValueError, match=re.escape(f"n_steps must be an integer of at least 2, got {n_steps!r}.")):
+        vae.interpolate(X[0], X[1], n_steps=n_steps)
+
+
+def test_sample_reconstruction_is_the_public_posterior_draw(vae, small):
+    X = small[0]
+    draws = vae.sample_reconstruction(X[:10], random_state=0)
+    assert draws.shape == (10, 64) and draws.dtype == X.dtype
+    np.testing.assert_array_equal(draws, vae.sample_reconstruction(X[:10], random_state=0))
+    assert not np.array_equal(draws, vae.sample_reconstruction(X[:10], random_state=1))
+
+
+def test_fit_observed_mask_is_validated_and_all_true_is_plain_fit(small):
+    X = small[0]
+    with pytest.raises(ValueError, match=re.escape("observed has shape (200, 3) but X has shape (200, 64)")):
+        AutoencoderTransformer(2, max_iter=1).fit(X, observed=np.ones((200, 3), dtype=bool))
+    plain = AutoencoderTransformer(2, max_iter=3, random_state=0).fit(X)
+    masked = AutoencoderTransformer(2, max_iter=3, random_state=0).fit(X, observed=np.ones(X.shape, dtype=bool))
+    assert plain.loss_curve_ == masked.loss_curve_
+
+
+def test_unobserved_cells_are_never_a_target(small):
+    # Only the targets change between the two fits (the inputs of unobserved
+    # cells are the same placeholders), so training must be identical.
+    X = small[0]
+    observed = np.random.RandomState(1).rand(*X.shape) > 0.3
+    model = AutoencoderTransformer(2, max_iter=3, random_state=0)
+    first = model.fit(X, observed=observed).loss_curve_
+    assert first == model.fit(X, observed=observed).loss_curve_
+    everything = AutoencoderTransformer(2, max_iter=3, random_state=0).fit(X).loss_curve_
+    assert first != everything
+
+
+# -------------------------------------------------- one rule for n_components > n_features
+@pytest.mark.parametrize("estimator", AUTOENCODERS, ids=lambda cls: cls.__name__)
+def test_every_autoencoder_accepts_an_overcomplete_code(estimator):
+    X = np.random.RandomState(0).normal(size=(30, 4))
+    codes = estimator(9, max_iter=2, random_state=0).fit(X).transform(X)
+    assert codes.shape == (30, 9)
+
+
+# ------------------------------------------------------------------- no warnings
+def test_contractive_projection_emits_no_torch_warning():
+    X = np.random.RandomState(0).normal(size=(50, 20))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ContractiveAE(4, hidden_layer_sizes=(8,), jacobian="projection", max_iter=2, tol=1.0, n_iter_no_change=1).fit(X)
