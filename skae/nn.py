@@ -91,14 +91,20 @@ def _conv_geometry(image_shape, n_layers, kernel_size):
 
 
 def _check_image_shape(image_shape, n_features, name):
+    """``image_shape`` with a -1 (at most one, as in ``numpy.reshape``) inferred from ``n_features``."""
     image_shape = tuple(int(size) for size in image_shape)
-    if len(image_shape) != 3 or min(image_shape) < 1:
-        raise ValueError(f"{name}: image_shape must be (channels, height, width), got {image_shape}.")
+    known = math.prod(size for size in image_shape if size != -1)
+    if len(image_shape) != 3 or image_shape.count(-1) > 1 or min(image_shape) < -1 or 0 in image_shape:
+        raise ValueError(
+            f"{name}: image_shape must be (channels, height, width) of positive sizes, one of "
+            f"them possibly -1 (inferred), got {image_shape}."
+        )
+    if -1 in image_shape and n_features % known == 0:
+        image_shape = tuple(n_features // known if size == -1 else size for size in image_shape)
     if math.prod(image_shape) != n_features:
         raise ValueError(
-            f"{name}: image_shape {image_shape} has {math.prod(image_shape)} values per image, "
-            f"but the data has {n_features} features; rows must be images flattened in "
-            "(channels, height, width) order."
+            f"{name}: image_shape {image_shape} does not fit the data's {n_features} features; "
+            "rows must be images flattened in (channels, height, width) order."
         )
     return image_shape
 
@@ -121,7 +127,9 @@ class ConvEncoder(nn.Module):
     n_components : int
         Width of the output (the code).
     image_shape : tuple of int
-        ``(channels, height, width)``.
+        ``(channels, height, width)``; one size may be -1, inferred from
+        ``n_features`` as ``numpy.reshape`` does (``(1, 1, -1)`` convolves
+        rows as 1-D signals of any length).
     channels : tuple of int, default=(32, 64)
         Output channels of each convolution.
     kernel_size : int, default=3
@@ -169,7 +177,7 @@ class ConvDecoder(nn.Module):
     n_components : int
         Width of the input (the code).
     image_shape : tuple of int
-        ``(channels, height, width)``.
+        ``(channels, height, width)``; one size may be -1, as for :class:`ConvEncoder`.
     channels : tuple of int, default=(32, 64)
         The encoder's channels; used in reverse.
     kernel_size : int, default=3

@@ -4,6 +4,8 @@ Fast settings for every estimator live in one table, ``FAST``. Every check
 passes: none is marked as an expected failure.
 """
 
+from functools import partial
+
 import pytest
 from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
@@ -16,8 +18,15 @@ from skae import (
     DenoisingAE,
     SparseAE,
 )
+from skae.nn import ConvDecoder, ConvEncoder
 
 FAST = dict(n_components=2, hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+# The checks feed rows of their own widths (1 to 10 features), so the
+# convolutional model sees them as 1-D signals: image_shape (1, 1, -1).
+CONV = dict(
+    encoder=partial(ConvEncoder, image_shape=(1, 1, -1), channels=(4, 8)),
+    decoder=partial(ConvDecoder, image_shape=(1, 1, -1), channels=(4, 8)),
+)
 
 ESTIMATORS = [
     AutoencoderTransformer(**FAST),
@@ -30,6 +39,8 @@ ESTIMATORS = [
     ContractiveAE(**FAST),
     ContractiveAE(**{**FAST, "hidden_layer_sizes": ()}),
     VAE(**FAST),
+    AutoencoderTransformer(**FAST, **CONV),
+    VAE(**FAST, **CONV),
     AutoencoderOutlierDetector(AutoencoderTransformer(**FAST), contamination=0.1),
     AutoencoderOutlierDetector(VAE(**FAST)),
     AutoencoderImputer(AutoencoderTransformer(**FAST)),
