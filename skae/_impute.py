@@ -80,13 +80,13 @@ class AutoencoderImputer(_BaseImputer):
     ----------
     autoencoder_ : skae autoencoder
         The trained autoencoder, in scaled feature space.
-    mean_, scale_ : ndarray of shape (n_features_in_,)
+    mean_, scale_ : ndarray of shape (`n_features_in_`,)
         Observed mean and range (max - min; 1 for a constant feature) used
         to scale the features (the scale is 1 for a Bernoulli autoencoder).
     indicator_ : MissingIndicator or None
         The indicator, with ``add_indicator``.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
 
     Examples
     --------
@@ -136,6 +136,7 @@ class AutoencoderImputer(_BaseImputer):
         X : array-like of shape (n_samples, n_features)
             Data with missing values.
         y : Ignored
+            Not used, present for API consistency by convention.
 
         Returns
         -------
@@ -153,6 +154,7 @@ class AutoencoderImputer(_BaseImputer):
         X : array-like of shape (n_samples, n_features)
             Data with missing values.
         y : Ignored
+            Not used, present for API consistency by convention.
 
         Returns
         -------

@@ -112,7 +112,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
     offset_ : float
         Threshold on ``score_samples``.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
 
     Examples
     --------
@@ -166,6 +166,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_features)
             Training data, outliers included (unsupervised).
         y : Ignored
+            Not used, present for API consistency by convention.
 
         Returns
         -------
@@ -216,6 +217,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Data to score.
 
         Returns
         -------
@@ -250,6 +252,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Data to score.
 
         Returns
         -------
@@ -263,6 +266,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Data to score.
 
         Returns
         -------

@@ -247,7 +247,7 @@ class Autoencoder(nn.Module):
 
 
 class GaussianNoise(nn.Module):
-    """Adds N(0, ``level``^2) noise to every entry, in training mode only."""
+    """Adds N(0, ``level**2``) noise to every entry, in training mode only."""
 
     def __init__(self, level):
         super().__init__()
