@@ -33,6 +33,7 @@ not stop training.
 """
 import copy
 import warnings
+import weakref
 from numbers import Integral, Real
 
 import numpy as np
@@ -63,16 +64,18 @@ from ._training import (
 from .losses import bernoulli_nll, jacobian_frobenius_exact, squared_error, sum_features
 from .nn import ACTIVATIONS, Autoencoder, mlp, output_shape
 
-# Rows per forward pass at inference: bounds memory on large inputs while
-# keeping per-call overhead negligible.
-_INFERENCE_BATCH = 8192
-
 _MAX_SEED = np.iinfo(np.int32).max
 
-# Training runs in float32; the fitted module is kept in float64 so that a
-# row's output does not depend on which other rows share its batch (float32
-# matrix products round differently for different batch shapes).
+# Training runs in float32; the fitted module_ is kept in float64 on the CPU
+# (pickles load anywhere, and a float64 row's output does not depend on which
+# other rows share its batch: float32 matrix products round differently for
+# different batch shapes). Float32 input and other devices use copies of it.
 INFERENCE_DTYPE = torch.float64
+
+# module_'s copies for other devices and dtypes, keyed by module_ itself: a
+# cache that is never part of the estimator's state, so pickles, skops files
+# and clones hold module_ alone, and a new module_ (refit) drops its copies.
+_MODULE_COPIES = weakref.WeakKeyDictionary()
 
 # Parameter and attribute docs shared by every autoencoder; ``document`` puts them
 # in place of "{base_parameters}" in a class docstring.
@@ -131,7 +134,21 @@ _BASE_PARAMETERS_DOC = """    hidden_layer_sizes : tuple of int, default=(100,)
     device : {"cpu", "cuda", "cuda:N", "mps", "auto"} or torch.device, default="cpu"
         Where to train. "auto" picks CUDA, then MPS, then CPU. The fitted
         module is kept on CPU, so a model trained on a GPU pickles and loads
-        anywhere; inference runs on CPU.
+        anywhere; see ``inference_device`` for where it predicts.
+    inference_device : {"cpu", "cuda", "cuda:N", "mps", "auto"}, torch.device or None, \
+default=None
+        Where ``transform``, ``inverse_transform``, ``reconstruct``,
+        ``score_samples`` and ``jacobian_norm`` run. None: the device training
+        ran on when it is usable here, else the CPU (a model trained on a GPU
+        and loaded on a machine without one predicts on the CPU). They compute
+        in the input's float dtype: float32 input in float32, float64 in
+        float64 (MPS has no float64 and computes in float32). Changing it
+        needs no refit.
+    inference_batch_size : int, default=8192
+        Rows per forward pass at inference: bounds memory on large inputs.
+        Computations that expand each row (a VAE's posterior draws, the
+        Jacobians of ``jacobian_norm``) take proportionally fewer rows.
+        Changing it needs no refit.
     callbacks : list of skorch callbacks or (name, callback) tuples, default=None
         Extra skorch callbacks, e.g. ``LRScheduler``, ``GradientNormClipping``
         or ``Checkpoint``.
@@ -186,6 +203,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "warm_start": ["boolean"],
         "device": [str, torch.device],
         "callbacks": [list, None],
+        "inference_device": [str, torch.device, None],
+        "inference_batch_size": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -210,6 +229,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         warm_start=False,
         device="cpu",
         callbacks=None,
+        inference_device=None,
+        inference_batch_size=8192,
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -230,6 +251,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.warm_start = warm_start
         self.device = device
         self.callbacks = callbacks
+        self.inference_device = inference_device
+        self.inference_batch_size = inference_batch_size
 
     # ------------------------------------------------------------------ slots
     # The parameter that chooses the decoder's distribution (for errors and
@@ -401,7 +424,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        return self._predict(self.module_.encode, X)
+        return self._predict(lambda module, rows: module.encode(rows), X)
 
     def inverse_transform(self, X):
         """Decode codes back to the input space.
@@ -423,7 +446,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 f"X has {codes.shape[1]} features, but {type(self).__name__}.inverse_transform "
                 f"is expecting {self._code_size()} features (n_components) as input."
             )
-        return self._predict(lambda code: self._output_mean(self.module_.decode(code)), codes)
+        return self._predict(lambda module, code: self._output_mean(module.decode(code)), codes)
 
     def reconstruct(self, X):
         """``inverse_transform(transform(X))`` in one pass.
@@ -439,7 +462,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        return self._predict(lambda x: self._output_mean(self.module_(x)[0]), X)
+        return self._predict(lambda module, rows: self._output_mean(module(rows)[0]), X)
 
     def score_samples(self, X):
         """Minus the reconstruction error of each sample: higher means more normal.
@@ -460,7 +483,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        return self._predict(lambda x: -self._reconstruction_nll(x), X)
+        return self._predict(lambda module, rows: -self._reconstruction_nll(module, rows), X)
 
     def score(self, X, y=None):
         """The mean of :meth:`score_samples`, so model selection needs no scorer.
@@ -496,19 +519,19 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        self._ensure_eval_mode()
-        chunks = [
-            jacobian_frobenius_exact(self.module_.encode, to_tensor(X[start : start + 256], dtype=INFERENCE_DTYPE))
-            .detach()
-            .sqrt()
-            for start in range(0, len(X), 256)
-        ]
-        return to_numpy(torch.cat(chunks), X.dtype)
+        # Each row's Jacobian holds (code size) x n_features numbers.
+        rows_per_pass = max(1, self.inference_batch_size // self._code_size())
+        return self._predict(
+            lambda module, rows: jacobian_frobenius_exact(module.encode, rows).sqrt(),
+            X,
+            rows_per_pass=rows_per_pass,
+            autograd=True,
+        )
 
     # ------------------------------------------------------------- internals
-    def _reconstruction_nll(self, X):
-        output, _ = self.module_(X)
-        return sum_features(self._elementwise_nll(self.module_, output, X))
+    def _reconstruction_nll(self, module, X):
+        output, _ = module(X)
+        return sum_features(self._elementwise_nll(module, output, X))
 
     def _is_fitted(self):
         return hasattr(self, "module_")
@@ -549,18 +572,59 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             and X.shape[0] > 0
             and X.shape[1] == getattr(self, "n_features_in_", -1)
             and not hasattr(self, "feature_names_in_")
-            and bool(np.isfinite(X).all())
+            and _all_finite(X)
         )
 
-    def _predict(self, function, X):
-        """Apply ``function`` to float64 tensors of ``X`` in eval mode, chunk by chunk."""
+    def _predict(self, function, X, rows_per_pass=None, autograd=False):
+        """``function(module, rows)`` over ``X`` batch by batch, on the inference device in X's dtype.
+
+        ``module`` is module_ (or its copy) on that device in eval mode; the
+        result is a numpy array in X's dtype. Batches hold
+        ``inference_batch_size`` rows unless ``rows_per_pass`` says otherwise;
+        ``autograd`` runs without torch's inference mode (for torch.func).
+        """
+        module, device, dtype = self._inference_module(X.dtype)
+        step = rows_per_pass or self.inference_batch_size
+        result = None
+        with torch.no_grad() if autograd else torch.inference_mode():
+            for start in range(0, len(X), step):
+                output = to_numpy(function(module, _rows_as_tensor(X[start : start + step], device, dtype)), X.dtype)
+                if len(X) <= step:
+                    return output
+                if result is None:
+                    result = np.empty((len(X), *output.shape[1:]), dtype=X.dtype)
+                result[start : start + step] = output
+        return result
+
+    def _inference_module(self, dtype):
+        """``(module, device, torch_dtype)``: module_ on the inference device, in eval mode, for ``dtype`` input.
+
+        Call it outside torch's inference mode: a copy made inside could not
+        be used with autograd later.
+        """
+        device = self._inference_device()
+        # MPS has no float64.
+        torch_dtype = torch.float32 if dtype == np.float32 or device.type == "mps" else torch.float64
         self._ensure_eval_mode()
-        with torch.inference_mode():
-            chunks = [
-                function(to_tensor(X[start : start + _INFERENCE_BATCH], dtype=INFERENCE_DTYPE))
-                for start in range(0, len(X), _INFERENCE_BATCH)
-            ]
-        return to_numpy(chunks[0] if len(chunks) == 1 else torch.cat(chunks), X.dtype)
+        source = self.module_
+        if device.type == "cpu" and torch_dtype == INFERENCE_DTYPE:
+            return source, device, torch_dtype
+        copies = _MODULE_COPIES.setdefault(source, {})
+        cached = copies.get((device, torch_dtype))
+        if cached is None or not _unchanged(*cached[1:]):
+            tensors = [*source.parameters(), *source.buffers()]
+            copied = copy.deepcopy(source).to(device, torch_dtype).eval()
+            cached = copies[device, torch_dtype] = (copied, tensors, _stamp(tensors))
+        return cached[0], device, torch_dtype
+
+    def _inference_device(self):
+        """The torch.device that ``inference_device`` names, or the training device / CPU for None."""
+        if self.inference_device is None:
+            try:
+                return resolve_device(getattr(self, "device_", "cpu"))
+            except ValueError:  # trained on a device this machine lacks
+                return torch.device("cpu")
+        return resolve_device(self.inference_device, name="inference_device")
 
     def _ensure_eval_mode(self):
         # module_ is stored in eval mode; re-walking the module tree costs ~30 µs
@@ -705,6 +769,36 @@ def check_numeric_columns(X, estimator_name):
                 f"X has non-numeric columns {non_numeric}; {estimator_name} needs "
                 "numbers. Encode them first, e.g. with OneHotEncoder in a ColumnTransformer."
             )
+
+
+def _all_finite(X):
+    """Whether every entry of the float array ``X`` is finite, without an array-sized temporary.
+
+    A sum is finite only if every term is; when it overflows, check elementwise
+    (scikit-learn's validation does the same).
+    """
+    return bool(np.isfinite(X.sum())) or bool(np.isfinite(X).all())
+
+
+def _stamp(tensors):
+    # Version counters and storage addresses change with any in-place update
+    # (fill_, copy_, load_state_dict, optimizer steps, .data = ...).
+    return [(tensor._version, tensor.data_ptr()) for tensor in tensors]
+
+
+def _unchanged(tensors, stamp):
+    """Whether ``tensors`` are as they were when ``stamp`` was taken: checked per call, ~1 µs, no module walk."""
+    return _stamp(tensors) == stamp
+
+
+def _rows_as_tensor(rows, device, dtype):
+    """``rows`` as a tensor on ``device`` in ``dtype``, sharing memory when it is already a CPU array of that dtype.
+
+    Inference never writes to its input, so sharing is safe; DLPack shares
+    read-only arrays too (torch.from_numpy warns on them).
+    """
+    rows = np.ascontiguousarray(rows, dtype=np.float32 if dtype == torch.float32 else np.float64)
+    return torch.from_dlpack(rows).to(device)
 
 
 def _stopped(net):

@@ -100,6 +100,8 @@ class ContractiveAE(BaseAutoencoder):
         warm_start=False,
         device="cpu",
         callbacks=None,
+        inference_device=None,
+        inference_batch_size=8192,
     ):
         super().__init__(
             n_components,
@@ -121,6 +123,8 @@ class ContractiveAE(BaseAutoencoder):
             warm_start=warm_start,
             device=device,
             callbacks=callbacks,
+            inference_device=inference_device,
+            inference_batch_size=inference_batch_size,
         )
         self.contractive_weight = contractive_weight
         self.jacobian = jacobian

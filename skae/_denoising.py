@@ -81,6 +81,8 @@ class DenoisingAE(BaseAutoencoder):
         warm_start=False,
         device="cpu",
         callbacks=None,
+        inference_device=None,
+        inference_batch_size=8192,
     ):
         super().__init__(
             n_components,
@@ -102,6 +104,8 @@ class DenoisingAE(BaseAutoencoder):
             warm_start=warm_start,
             device=device,
             callbacks=callbacks,
+            inference_device=inference_device,
+            inference_batch_size=inference_batch_size,
         )
         self.noise = noise
         self.noise_level = noise_level

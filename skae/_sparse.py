@@ -130,6 +130,8 @@ class SparseAE(BaseAutoencoder):
         warm_start=False,
         device="cpu",
         callbacks=None,
+        inference_device=None,
+        inference_batch_size=8192,
     ):
         super().__init__(
             n_components,
@@ -151,6 +153,8 @@ class SparseAE(BaseAutoencoder):
             warm_start=warm_start,
             device=device,
             callbacks=callbacks,
+            inference_device=inference_device,
+            inference_batch_size=inference_batch_size,
         )
         self.k = k
         self.transform_k_factor = transform_k_factor

@@ -16,8 +16,8 @@ DEVICE_OPTIONS = ("cpu", "cuda", "mps", "auto")
 _PARALLEL_WORK_THRESHOLD = 5e7
 
 
-def resolve_device(device):
-    """Turn the ``device`` parameter into an available :class:`torch.device`.
+def resolve_device(device, name="device"):
+    """Turn the ``device`` parameter (or the one called ``name``) into an available :class:`torch.device`.
 
     Raises a ValueError naming the problem when the device is not usable here.
     """
@@ -34,28 +34,28 @@ def resolve_device(device):
             requested = torch.device(device)
         except (RuntimeError, TypeError) as exc:
             raise ValueError(
-                f"device={device!r} is not a valid torch device; use one of "
+                f"{name}={device!r} is not a valid torch device; use one of "
                 f"{DEVICE_OPTIONS}, 'cuda:N' or a torch.device."
             ) from exc
     if requested.type == "cuda":
         if not torch.cuda.is_available():
             raise ValueError(
-                f"device={device!r} was requested but CUDA is not available on this "
-                "machine; use device='cpu' or device='auto'."
+                f"{name}={device!r} was requested but CUDA is not available on this "
+                f"machine; use {name}='cpu' or {name}='auto'."
             )
         index = requested.index or 0
         if index >= torch.cuda.device_count():
             raise ValueError(
-                f"device={device!r} was requested but only "
+                f"{name}={device!r} was requested but only "
                 f"{torch.cuda.device_count()} CUDA device(s) are visible."
             )
     elif requested.type == "mps" and not _mps_available():
         raise ValueError(
-            f"device={device!r} was requested but MPS is not available on this "
-            "machine; use device='cpu' or device='auto'."
+            f"{name}={device!r} was requested but MPS is not available on this "
+            f"machine; use {name}='cpu' or {name}='auto'."
         )
     elif requested.type not in ("cpu", "cuda", "mps"):
-        raise ValueError(f"device={device!r} is not supported; use 'cpu', 'cuda' or 'mps'.")
+        raise ValueError(f"{name}={device!r} is not supported; use 'cpu', 'cuda' or 'mps'.")
     return requested
 
 

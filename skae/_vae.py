@@ -19,9 +19,6 @@ from .nn import VariationalAutoencoder, output_shape
 # (e.g. constant) feature would otherwise drive the likelihood to infinity.
 _MIN_LOG_NOISE_VAR = math.log(1e-6)
 
-# Elements (samples x rows x features) decoded at once when scoring.
-_SCORE_CHUNK_ELEMENTS = 2**22
-
 
 @document
 class VAE(BaseAutoencoder):
@@ -113,6 +110,8 @@ class VAE(BaseAutoencoder):
         warm_start=False,
         device="cpu",
         callbacks=None,
+        inference_device=None,
+        inference_batch_size=8192,
     ):
         # Not super().__init__: the VAE's likelihood replaces the base's ``loss``.
         self.n_components = n_components
@@ -136,6 +135,8 @@ class VAE(BaseAutoencoder):
         self.warm_start = warm_start
         self.device = device
         self.callbacks = callbacks
+        self.inference_device = inference_device
+        self.inference_batch_size = inference_batch_size
 
     _likelihood_param = "likelihood"
 
@@ -168,7 +169,7 @@ class VAE(BaseAutoencoder):
         # score_samples is then a deterministic function of the row, like
         # PCA's, even with random_state=None.
         self._score_seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max, size=3)[-1])
-        means = self._predict(self.module_.encode, X)  # not transform: X is already validated
+        means = self._predict(lambda module, rows: module.encode(rows), X)  # not transform: X is already validated
         self.n_active_units_ = int(np.sum(np.var(means, axis=0) > 0.01))
         if not self._is_bernoulli():
             self.module_.log_noise_var.fill_(math.log(max(self._mean_squared_residual(X), 1e-6)))
@@ -228,18 +229,15 @@ class VAE(BaseAutoencoder):
         n_draws = n_samples if importance_weighted else self.n_score_samples
         if not isinstance(n_draws, Integral) or n_draws < 1:
             raise ValueError(f"n_samples must be a positive integer or None, got {n_samples!r}.")
-        rows_per_chunk = max(1, _SCORE_CHUNK_ELEMENTS // (n_draws * X.shape[1]))
-        self._ensure_eval_mode()
-        module = self.module_
         noise = self._score_noise(n_draws)
-        with torch.inference_mode():
-            scores = [
-                self._log_likelihood_bound(
-                    module, to_tensor(X[start : start + rows_per_chunk], dtype=INFERENCE_DTYPE), noise, importance_weighted
-                )
-                for start in range(0, len(X), rows_per_chunk)
-            ]
-        return to_numpy(torch.cat(scores), X.dtype)
+        # The decoder sees n_draws rows per input row.
+        return self._predict(
+            lambda module, rows: self._log_likelihood_bound(
+                module, rows, noise.to(rows.device, rows.dtype), importance_weighted
+            ),
+            X,
+            rows_per_pass=max(1, self.inference_batch_size // n_draws),
+        )
 
     def _score_noise(self, n_draws):
         """The draws every row shares, shape (n_draws, 1, n_components).

@@ -34,3 +34,29 @@ def test_cuda_training_runs_on_the_gpu_and_pickles_to_cpu(digits, estimator):
     assert next(model.module_.parameters()).device.type == "cpu"
     loaded = pickle.loads(pickle.dumps(model))
     np.testing.assert_allclose(loaded.transform(digits[0][:10]), model.transform(digits[0][:10]))
+
+
+def test_inference_runs_on_the_training_gpu_in_the_input_dtype(digits):
+    X = digits[0][:500]
+    model = AutoencoderTransformer(8, max_iter=3, device="cuda", random_state=0).fit(X)
+    recorded = []
+    for dtype in (np.float32, np.float64):
+        module, device, _ = model._inference_module(dtype)
+        module.encoder.register_forward_hook(lambda m, args, out: recorded.append((args[0].device.type, args[0].dtype)))
+    on_cpu = pickle.loads(pickle.dumps(model)).set_params(inference_device="cpu")
+    for dtype, rtol in ((np.float32, 1e-4), (np.float64, 1e-10)):
+        codes = model.transform(X.astype(dtype))
+        assert codes.dtype == dtype
+        np.testing.assert_allclose(codes, on_cpu.transform(X.astype(dtype)), rtol=rtol, atol=rtol)
+        scores = model.score_samples(X.astype(dtype))
+        np.testing.assert_allclose(scores, on_cpu.score_samples(X.astype(dtype)), rtol=rtol)
+    assert recorded == [("cuda", torch.float32), ("cuda", torch.float64)]
+
+
+def test_cuda_model_predicts_on_cpu_where_cuda_is_hidden(digits, monkeypatch):
+    model = AutoencoderTransformer(8, max_iter=3, device="cuda", random_state=0).fit(digits[0])
+    expected = model.transform(digits[0][:50])
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    loaded = pickle.loads(pickle.dumps(model))
+    assert loaded._inference_device().type == "cpu"
+    np.testing.assert_allclose(loaded.transform(digits[0][:50]), expected, rtol=1e-10, atol=1e-10)
