@@ -206,7 +206,7 @@ class SparseAE(BaseAutoencoder):
 
     def _set_fitted_statistics(self, X):
         self.n_components_ = self._code_size()
-        codes = self._predict(self.module_.encode, X)  # not transform: X is already validated
+        codes = self._predict(lambda module, rows: module.encode(rows), X)  # not transform: X is already validated
         fires = np.abs(codes) > (0 if self.k is not None else 0.5)
         self.dead_units_fraction_ = float(np.mean(~fires.any(axis=0)))
 

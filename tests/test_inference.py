@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from skae import AutoencoderTransformer, ContractiveAE, SparseAE
+from skae import VAE, AutoencoderTransformer, ContractiveAE, SparseAE
 
 
 @pytest.fixture(scope="module")
@@ -110,3 +110,18 @@ def test_variants_infer_in_float32(estimator, digits):
     codes32, codes64 = model.transform(X.astype(np.float32)), model.transform(X)
     assert codes32.dtype == np.float32
     np.testing.assert_allclose(codes32, codes64, rtol=1e-5, atol=1e-5 * np.abs(codes64).max())
+
+
+@pytest.mark.parametrize("likelihood", ["gaussian", "bernoulli"])
+def test_vae_bounds_in_float32_and_independent_of_the_batch_size(likelihood, digits):
+    X = digits[0][:120]
+    vae = VAE(4, likelihood=likelihood, hidden_layer_sizes=(16,), max_iter=3, random_state=0).fit(digits[0])
+    for n_samples in (None, 5):
+        scores64 = vae.score_samples(X, n_samples=n_samples)
+        scores32 = vae.score_samples(X.astype(np.float32), n_samples=n_samples)
+        assert scores32.dtype == np.float32
+        np.testing.assert_allclose(scores32, scores64, rtol=1e-5, atol=1e-4)
+        # 10 draws per row: 3 rows per pass.
+        small = vae.set_params(inference_batch_size=30).score_samples(X, n_samples=n_samples)
+        vae.set_params(inference_batch_size=8192)
+        np.testing.assert_allclose(small, scores64, rtol=1e-12)
