@@ -32,12 +32,14 @@ whether the objective is still changing, during which the ``tol`` rule may
 not stop training.
 """
 import copy
+import math
 import warnings
 import weakref
 from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
@@ -55,6 +57,8 @@ from ._torch_utils import (
     to_tensor,
 )
 from ._training import (
+    ChunkedBatches,
+    ChunkedDataset,
     AutoencoderNet,
     TensorDataset,
     progress_callbacks,
@@ -65,6 +69,13 @@ from .losses import bernoulli_nll, jacobian_frobenius_exact, squared_error, sum_
 from .nn import ACTIVATIONS, Autoencoder, mlp, output_shape
 
 _MAX_SEED = np.iinfo(np.int32).max
+
+# Out-of-core training: rows per chunk for chunk_size="auto" (as float32), and
+# blocks per chunk. Blocks are the unit of shuffling and of the validation
+# split; 16 per chunk mixes rows from far-apart parts of X in every chunk
+# while each block is still one contiguous read of ~4 MiB.
+_AUTO_CHUNK_BYTES = 64 * 2**20
+_BLOCKS_PER_CHUNK = 16
 
 # Training runs in float32; the fitted module_ is kept in float64 on the CPU
 # (pickles load anywhere, and a float64 row's output does not depend on which
@@ -104,6 +115,20 @@ _BASE_PARAMETERS_DOC = """    hidden_layer_sizes : tuple of int, default=(100,)
     batch_size : int or "auto", default="auto"
         Mini-batch size; "auto" is ``min(200, n_samples)``. Larger values are
         clipped to the number of samples.
+    chunk_size : int or "auto", default="auto"
+        Rows held in memory at once when ``X`` is out of core: a numpy
+        memmap, a dask array, or any 2-D array with ``shape``, ``dtype`` and
+        row slicing (h5py, zarr). Such ``X`` is read in blocks of about
+        ``chunk_size / 16`` rows; each epoch visits the blocks in a fresh
+        random order, ``chunk_size`` rows at a time, shuffling rows within
+        each chunk, so memory is bounded by two chunks (one trains while the
+        next is read), not by the data. "auto" is about 64 MiB of float32
+        rows, a multiple of the batch size; a value below the batch size is
+        raised to it. With ``early_stopping`` the validation part is
+        ``validation_fraction`` of the blocks, held out of the stream.
+        Fitted statistics that need the data (a VAE's noise variance and
+        active units, a SparseAE's dead units) are estimated on a random
+        chunk. In-memory arrays are trained on whole whatever this is.
     learning_rate_init : float, default=1e-3
         Adam's learning rate.
     max_iter : int, default=200
@@ -192,6 +217,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "loss": [StrOptions({"squared_error", "binary_crossentropy"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "chunk_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -218,6 +244,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         loss="squared_error",
         alpha=1e-4,
         batch_size="auto",
+        chunk_size="auto",
         learning_rate_init=1e-3,
         max_iter=200,
         tol=1e-4,
@@ -240,6 +267,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.loss = loss
         self.alpha = alpha
         self.batch_size = batch_size
+        self.chunk_size = chunk_size
         self.learning_rate_init = learning_rate_init
         self.max_iter = max_iter
         self.tol = tol
@@ -369,7 +397,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training data. Not modified.
+            Training data. Not modified. A numpy memmap, a dask array or
+            another out-of-core array is read ``chunk_size`` rows at a time.
         y : Ignored
             Not used, present for API consistency by convention.
         observed : array-like of bool of shape (n_samples, n_features), default=None
@@ -384,9 +413,12 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self : object
             The fitted estimator.
         """
-        X = self._validate_X(X, reset=not (self.warm_start and self._is_fitted()))
+        if observed is not None and is_out_of_core(X):
+            raise ValueError(
+                f"observed= needs X in memory, got a {type(X).__name__}; load X (np.asarray) or fit without observed."
+            )
+        X = self._training_input(X, reset=not (self.warm_start and self._is_fitted()))
         weights = _observed_weights(observed, X)
-        self._check_training_data(X)
         return self._train(X, max_epochs=self.max_iter, incremental=self.warm_start, weights=weights)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -405,8 +437,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self : object
             The estimator.
         """
-        X = self._validate_X(X, reset=not self._is_fitted())
-        self._check_training_data(X)
+        X = self._training_input(X, reset=not self._is_fitted())
         return self._train(X, max_epochs=1, incremental=True, partial=True)
 
     def transform(self, X):
@@ -640,6 +671,18 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         # Fitted attributes are set only once training succeeds: a fit that
         # raises (e.g. on divergence) leaves the estimator as it was.
+        use_validation = self.early_stopping and not partial
+        if is_out_of_core(X):
+            train_data, valid_data, batch_size = self._chunked_datasets(X, rng, use_validation, device)
+            # Modules and fitted statistics that look at the data see one random chunk.
+            X = train_data.read(ChunkedBatches(train_data, batch_size, True, rng_generator(rng)).chunks()[0])
+        else:
+            train_rows, valid_rows = self._split(len(X), rng, use_validation=use_validation)
+            train_data = self._dataset(X, weights, train_rows, device)
+            valid_data = None if valid_rows is None else self._dataset(X, weights, valid_rows, device)
+            # "auto" is MLPRegressor's min(200, n_samples); larger sizes are clipped to the data.
+            batch_size = min(200 if self.batch_size == "auto" else self.batch_size, len(train_rows))
+
         if incremental and self._is_fitted():
             module, optimizer_state = copy.deepcopy(self.module_).float(), self._optimizer_state
             loss_curve, validation_scores, n_iter = self.loss_curve_, self.validation_scores_, self.n_iter_
@@ -648,12 +691,6 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 module = self._build_module(X)
             optimizer_state = None
             loss_curve, validation_scores, n_iter = [], [], 0
-
-        train_rows, valid_rows = self._split(len(X), rng, use_validation=self.early_stopping and not partial)
-        train_data = self._dataset(X, weights, train_rows, device)
-        valid_data = None if valid_rows is None else self._dataset(X, weights, valid_rows, device)
-        # "auto" is MLPRegressor's min(200, n_samples); larger sizes are clipped to the data.
-        batch_size = min(200 if self.batch_size == "auto" else self.batch_size, len(train_rows))
 
         generator = torch.Generator().manual_seed(train_seed)
         callbacks = progress_callbacks(self.verbose) + [("schedule", schedule_callback(self._anneal, n_iter))]
@@ -715,6 +752,83 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 stacklevel=2,
             )
         return self
+
+    def _training_input(self, X, reset):
+        """``X`` validated for training: whole if in memory, its shape, dtype and width if out of core.
+
+        Out-of-core rows are checked chunk by chunk as training reads them (:meth:`_check_chunk`).
+        """
+        if not is_out_of_core(X):
+            X = self._validate_X(X, reset=reset)
+            self._check_training_data(X)
+            return X
+        name, shape, dtype = type(X).__name__, tuple(X.shape), np.dtype(X.dtype)
+        if len(shape) != 2:
+            raise ValueError(f"Expected a 2D array, got a {len(shape)}D {name} of shape {shape}; pass rows of features.")
+        if shape[0] < 1 or shape[1] < 1:
+            raise ValueError(f"Found an array of shape {shape} ({name}) while a minimum of 1 sample and 1 feature is required.")
+        if dtype.kind not in "biuf":
+            raise ValueError(f"X ({name}) has dtype {dtype}; {type(self).__name__} needs real numbers.")
+        if reset:
+            self.n_features_in_ = shape[1]
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        elif shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+        return X
+
+    def _check_chunk(self, rows, ranges):
+        """Refuse a chunk read from out-of-core ``X`` (rows ``ranges``) that holds non-finite or unlikely values."""
+        where = ", ".join(f"{start}-{stop - 1}" for start, stop in sorted(map(tuple, ranges)))
+        if not _all_finite(rows):
+            raise ValueError(
+                f"X contains NaN or infinity in rows {where}; remove or impute those rows "
+                "(e.g. with AutoencoderImputer or SimpleImputer) before fitting."
+            )
+        try:
+            self._check_training_data(rows)
+        except ValueError as exc:
+            raise ValueError(f"In rows {where} of X: {exc}") from None
+
+    def _chunked_datasets(self, X, rng, use_validation, device):
+        """Training and validation :class:`ChunkedDataset` of out-of-core ``X``, and the batch size.
+
+        The rows are cut into blocks of about ``chunk_size / 16`` rows; with
+        ``use_validation``, ``validation_fraction`` of the blocks, drawn with
+        ``rng``, are held out of the stream.
+        """
+        n_samples, n_features = X.shape
+        batch_size = 200 if self.batch_size == "auto" else self.batch_size
+        if self.chunk_size == "auto":
+            chunk_rows = max(1, (_AUTO_CHUNK_BYTES // (4 * n_features)) // batch_size) * batch_size
+        else:
+            chunk_rows = max(self.chunk_size, batch_size)
+        block_rows = math.ceil(min(chunk_rows, n_samples) / _BLOCKS_PER_CHUNK)
+        starts = np.arange(0, n_samples, block_rows)
+        blocks = np.stack([starts, np.minimum(starts + block_rows, n_samples)], axis=1)
+        valid_blocks = None
+        if use_validation:
+            n_valid = max(1, int(round(self.validation_fraction * len(blocks))))
+            if n_valid >= len(blocks):
+                raise ValueError(
+                    f"early_stopping=True holds out validation_fraction={self.validation_fraction} "
+                    f"of the {len(blocks)} block(s) of {block_rows} row(s) that chunk_size="
+                    f"{self.chunk_size!r} cuts X into, leaving none to train on; provide more "
+                    "samples, lower chunk_size or set early_stopping=False."
+                )
+            order = rng.permutation(len(blocks))
+            blocks, valid_blocks = blocks[np.sort(order[n_valid:])], blocks[np.sort(order[:n_valid])]
+        per_chunk = max(1, chunk_rows // block_rows)
+
+        def dataset(part):
+            return ChunkedDataset(X, part, per_chunk, device, self._check_chunk)
+
+        train_data = dataset(blocks)
+        batch_size = min(batch_size, len(train_data))
+        return train_data, None if valid_blocks is None else dataset(valid_blocks), batch_size
 
     def _split(self, n_samples, rng, use_validation):
         rows = np.arange(n_samples)
@@ -799,6 +913,25 @@ def _rows_as_tensor(rows, device, dtype):
     """
     rows = np.ascontiguousarray(rows, dtype=np.float32 if dtype == torch.float32 else np.float64)
     return torch.from_dlpack(rows).to(device)
+
+
+def is_out_of_core(X):
+    """Whether ``X`` is trained on chunk by chunk rather than copied whole.
+
+    True for numpy memmaps and for arrays that are not numpy, pandas, scipy
+    sparse or torch objects but have a 2-D ``shape``, a ``dtype`` and row
+    slicing: dask arrays, h5py datasets, zarr arrays.
+    """
+    if isinstance(X, np.memmap):
+        return True
+    if isinstance(X, (np.ndarray, list, tuple, torch.Tensor, pd.DataFrame, pd.Series)) or sp.issparse(X):
+        return False
+    return hasattr(X, "dtype") and hasattr(X, "__getitem__") and len(getattr(X, "shape", ())) == 2
+
+
+def rng_generator(rng):
+    """A torch generator seeded from a numpy RandomState."""
+    return torch.Generator().manual_seed(int(rng.randint(_MAX_SEED)))
 
 
 def _stopped(net):

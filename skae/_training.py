@@ -7,18 +7,24 @@ host sync, which made it 1.3-3x slower than a plain PyTorch loop on tabular
 data. Here batches are slices of tensors already on the device, shuffled with
 one gather per epoch, and the epoch loss is read back once per epoch.
 
+Data larger than memory (a memmap, a dask array, an h5py or zarr dataset) is
+fed by :class:`ChunkedBatches`, which reads it a chunk at a time and hands
+each chunk to :class:`TensorBatches`: the same loop trains on both.
+
 This is the only module that imports skorch.
 """
 
 import copy
 import math
+from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PrintLog, ProgressBar
 from skorch.utils import TeeGenerator, noop
 
-__all__ = ["TensorDataset", "TensorBatches", "AutoencoderNet", "stopping_callback", "schedule_callback", "progress_callbacks"]
+__all__ = ["TensorDataset", "TensorBatches", "ChunkedDataset", "ChunkedBatches", "AutoencoderNet", "stopping_callback", "schedule_callback", "progress_callbacks"]
 
 
 class TensorDataset:
@@ -57,6 +63,77 @@ class TensorBatches:
             yield X[rows], None if weights is None else weights[rows]
 
 
+class ChunkedDataset:
+    """Rows of an out-of-core array, read a chunk at a time onto the training device.
+
+    ``blocks`` holds the ``(start, stop)`` row ranges this dataset owns (the
+    training or the validation part); a chunk is ``blocks_per_chunk`` of them,
+    read with one slice each, converted to float32, and checked with
+    ``check(rows, ranges)``, which raises on bad data.
+    """
+
+    weights = None
+
+    def __init__(self, X, blocks, blocks_per_chunk, device, check):
+        self.X = X
+        self.blocks = blocks
+        self.blocks_per_chunk = blocks_per_chunk
+        self.device = device
+        self.check = check
+
+    def __len__(self):
+        return int((self.blocks[:, 1] - self.blocks[:, 0]).sum())
+
+    def read(self, ranges):
+        """The rows of ``ranges`` as one float32 array (dask arrays are computed in one call)."""
+        parts = [self.X[start:stop] for start, stop in ranges]
+        if hasattr(self.X, "__dask_graph__"):
+            import dask
+
+            parts = dask.compute(*parts)
+        rows = np.concatenate([np.asarray(part, dtype=np.float32) for part in parts])
+        self.check(rows, ranges)
+        return rows
+
+
+class ChunkedBatches:
+    """Mini-batches of a :class:`ChunkedDataset`, chunk by chunk.
+
+    When shuffling, every epoch visits the blocks in a fresh random order, so
+    chunks are made of different blocks each epoch, and rows are shuffled
+    within each chunk. The next chunk is read in a background thread while
+    the current one trains (file and dask reads release the GIL), so at most
+    two chunks are in memory.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False, generator=None):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.generator = generator
+
+    def __len__(self):
+        return math.ceil(len(self.dataset) / self.batch_size)
+
+    def chunks(self):
+        """The blocks of each chunk, in this epoch's order."""
+        blocks, per_chunk = self.dataset.blocks, self.dataset.blocks_per_chunk
+        if self.shuffle:
+            blocks = blocks[torch.randperm(len(blocks), generator=self.generator).numpy()]
+        return [blocks[start : start + per_chunk] for start in range(0, len(blocks), per_chunk)]
+
+    def __iter__(self):
+        chunks = self.chunks()
+        with ThreadPoolExecutor(max_workers=1) as reader:
+            pending = reader.submit(self.dataset.read, chunks[0])
+            for index in range(len(chunks)):
+                rows = pending.result()
+                if index + 1 < len(chunks):
+                    pending = reader.submit(self.dataset.read, chunks[index + 1])
+                chunk = TensorDataset(torch.from_numpy(rows).to(self.dataset.device))
+                yield from TensorBatches(chunk, self.batch_size, self.shuffle, self.generator)
+
+
 class AutoencoderNet(NeuralNet):
     """A ``NeuralNet`` whose loss is ``objective(module, X_batch, weights_batch)``.
 
@@ -78,7 +155,8 @@ class AutoencoderNet(NeuralNet):
         return X, self.valid_dataset
 
     def get_iterator(self, dataset, training=False):
-        return TensorBatches(dataset, self.batch_size, shuffle=training, generator=self.generator)
+        batches = ChunkedBatches if isinstance(dataset, ChunkedDataset) else TensorBatches
+        return batches(dataset, self.batch_size, shuffle=training, generator=self.generator)
 
     def train_step(self, batch, **fit_params):
         X, weights = batch

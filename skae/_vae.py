@@ -99,6 +99,7 @@ class VAE(BaseAutoencoder):
         decoder=None,
         alpha=0.0001,
         batch_size="auto",
+        chunk_size="auto",
         learning_rate_init=0.001,
         max_iter=200,
         tol=0.0001,
@@ -124,6 +125,7 @@ class VAE(BaseAutoencoder):
         self.decoder = decoder
         self.alpha = alpha
         self.batch_size = batch_size
+        self.chunk_size = chunk_size
         self.learning_rate_init = learning_rate_init
         self.max_iter = max_iter
         self.tol = tol

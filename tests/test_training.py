@@ -45,3 +45,124 @@ def test_fit_leaves_every_thread_flushing_as_before(two_threads, digits):
     AutoencoderTransformer(8, hidden_layer_sizes=(512, 512), batch_size=512, max_iter=1, random_state=0).fit(digits[0])
     assert not _flushing_denormals()
     assert flags_on_openmp_threads() == [False, False]
+
+
+# ----------------------------------------------------------------- streaming
+def as_memmap(X, tmp_path, name="X.dat"):
+    """A read-only memmap of ``X`` (writing to it would raise: fit must only read)."""
+    path = tmp_path / name
+    writer = np.memmap(path, dtype=X.dtype, mode="w+", shape=X.shape)
+    writer[:] = X
+    writer.flush()
+    del writer
+    return np.memmap(path, dtype=X.dtype, mode="r", shape=X.shape)
+
+
+class RowSliceable:
+    """The least an out-of-core array offers: shape, dtype and row slicing (like h5py or zarr)."""
+
+    def __init__(self, array):
+        self.array, self.shape, self.dtype = array, array.shape, array.dtype
+
+    def __getitem__(self, rows):
+        return self.array[rows].copy()
+
+
+def held_out_error(model, X):
+    return float(np.mean((model.reconstruct(X) - X) ** 2))
+
+
+def test_streamed_training_reconstructs_like_in_memory_training(digits, tmp_path):
+    da = pytest.importorskip("dask.array")
+    X = digits[0].astype(np.float32)
+    train, test = X[:1500], X[1500:]
+    params = dict(hidden_layer_sizes=(32,), batch_size=100, chunk_size=400, max_iter=80, tol=0.0, random_state=0)
+    in_memory = held_out_error(AutoencoderTransformer(8, **params).fit(train), test)
+    for streamed in (as_memmap(train, tmp_path), da.from_array(train, chunks=(300, 64)), RowSliceable(train)):
+        error = held_out_error(AutoencoderTransformer(8, **params).fit(streamed), test)
+        # Different shuffles: seeds alone move this error by up to ~8 %.
+        assert error == pytest.approx(in_memory, rel=0.1), type(streamed).__name__
+
+
+def test_streamed_training_is_reproducible_and_keeps_the_input_dtype(digits, tmp_path):
+    X = as_memmap(digits[0][:300].astype(np.float32), tmp_path)
+    fits = [AutoencoderTransformer(4, max_iter=3, chunk_size=64, random_state=1).fit(X) for _ in range(2)]
+    assert fits[0].loss_curve_ == fits[1].loss_curve_
+    assert fits[0].transform(X).dtype == np.float32
+    assert fits[0].n_features_in_ == 64
+
+
+def chunk_orders(dataset, epochs, generator):
+    from skae._training import ChunkedBatches
+
+    batches = ChunkedBatches(dataset, batch_size=10, shuffle=True, generator=generator)
+    return [torch.cat([X[:, 0] for X, _ in batches]).long().tolist() for _ in range(epochs)]
+
+
+def test_each_epoch_visits_chunks_in_a_fresh_order_and_shuffles_rows_within(tmp_path):
+    from skae._training import ChunkedDataset
+
+    X = as_memmap(np.arange(400, dtype=np.float32)[:, None], tmp_path)  # each row holds its index
+    blocks = np.array([[start, start + 25] for start in range(0, 400, 25)])
+    dataset = ChunkedDataset(X, blocks, blocks_per_chunk=4, device=torch.device("cpu"), check=lambda rows, ranges: None)
+    first, second = chunk_orders(dataset, 2, torch.Generator().manual_seed(0))
+    assert sorted(first) == sorted(second) == list(range(400))  # every row once per epoch
+    chunks = [[{row // 25 for row in epoch[start : start + 100]} for start in range(0, 400, 100)] for epoch in (first, second)]
+    assert all(len(blocks) == 4 for blocks in chunks[0] + chunks[1])  # a chunk is four blocks...
+    assert chunks[0] != chunks[1]  # ...drawn afresh each epoch
+    assert first[:100] != sorted(first[:100])  # rows shuffled within the chunk
+
+
+def test_streaming_holds_validation_blocks_out_of_training(digits, tmp_path):
+    from skorch.callbacks import Callback
+
+    class RowCounter(Callback):
+        def initialize(self):
+            self.rows = {True: 0, False: 0}
+            return self
+
+        def on_batch_begin(self, net, batch=None, training=None, **kwargs):
+            self.rows[training] += len(batch[0])
+
+    X = as_memmap(digits[0][:800].astype(np.float32), tmp_path)
+    counter = RowCounter()
+    model = AutoencoderTransformer(
+        4, early_stopping=True, validation_fraction=0.25, batch_size=20, chunk_size=160, max_iter=2, random_state=0,
+        callbacks=[counter],
+    ).fit(X)
+    assert len(model.validation_scores_) == model.n_iter_ == 2
+    assert counter.rows[True] + counter.rows[False] == 2 * 800
+    assert counter.rows[False] == 2 * 200  # a quarter of the 80 blocks of 10 rows
+
+
+@pytest.mark.parametrize(
+    "corrupt, message",
+    [
+        (lambda X: X.__setitem__((123, 5), np.nan), "NaN or infinity in rows"),
+        (lambda X: X.__setitem__((7, 0), 2.0), "In rows .* needs X in \\[0, 1\\]"),
+    ],
+)
+def test_a_bad_chunk_is_refused_with_its_rows(digits, tmp_path, corrupt, message):
+    X = digits[0][:200].astype(np.float32)
+    corrupt(X)
+    with pytest.raises(ValueError, match=message):
+        AutoencoderTransformer(4, loss="binary_crossentropy", max_iter=1, chunk_size=64).fit(as_memmap(X, tmp_path))
+
+
+def test_out_of_core_shape_dtype_and_width_are_checked(digits, tmp_path):
+    with pytest.raises(ValueError, match="needs real numbers"):
+        AutoencoderTransformer(max_iter=1).fit(as_memmap(np.zeros((10, 3), dtype=np.complex64), tmp_path))
+    with pytest.raises(ValueError, match="Expected a 2D array"):
+        AutoencoderTransformer(max_iter=1).fit(as_memmap(np.zeros((10, 3, 2), dtype=np.float32), tmp_path))
+    model = AutoencoderTransformer(4, max_iter=1).fit(digits[0][:50])
+    with pytest.raises(ValueError, match="X has 3 features, but AutoencoderTransformer is expecting 64"):
+        model.partial_fit(as_memmap(np.zeros((10, 3), dtype=np.float32), tmp_path))
+
+
+@pytest.mark.parametrize("name", ["DenoisingAE", "SparseAE", "ContractiveAE", "VAE"])
+def test_every_variant_trains_from_a_memmap(digits, tmp_path, name):
+    import skae
+
+    X = digits[0][:300].astype(np.float32)
+    model = getattr(skae, name)(4, max_iter=2, chunk_size=100, random_state=0).fit(as_memmap(X, tmp_path))
+    assert np.isfinite(model.score_samples(X)).all()
