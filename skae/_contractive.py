@@ -91,7 +91,7 @@ class ContractiveAE(BaseAutoencoder):
         batch_size="auto",
         chunk_size="auto",
         learning_rate_init=0.001,
-        max_iter=200,
+        max_iter=1000,
         tol=0.0001,
         n_iter_no_change=10,
         early_stopping=False,

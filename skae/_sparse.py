@@ -57,9 +57,10 @@ class SparseAE(BaseAutoencoder):
         absolute value. On MNIST (1000 units, k=25, 15 epochs) a logistic
         regression on the codes had 2.38% test error with the paper's rule and
         4.88% with magnitude (``benchmarks/bench_features.py``).
-    k_anneal_fraction : float, default=0.5
+    k_anneal_fraction : float, default=0.1
         Fraction of ``max_iter`` over which k falls linearly from
-        ``n_components`` to ``k``; 0 trains with ``k`` from the start.
+        ``n_components`` to ``k`` (100 epochs at the default ``max_iter``);
+        0 trains with ``k`` from the start.
     sparsity_penalty : {"kl", "l1", "l2"} or None, default=None
         Penalty on the average activation of each (sigmoid) code unit.
     sparsity_target : float, default=0.05
@@ -108,7 +109,7 @@ class SparseAE(BaseAutoencoder):
         k=None,
         transform_k_factor=1.0,
         k_selection="value",
-        k_anneal_fraction=0.5,
+        k_anneal_fraction=0.1,
         sparsity_penalty=None,
         sparsity_target=0.05,
         sparsity_weight=0.1,
@@ -121,7 +122,7 @@ class SparseAE(BaseAutoencoder):
         batch_size="auto",
         chunk_size="auto",
         learning_rate_init=0.001,
-        max_iter=200,
+        max_iter=1000,
         tol=0.0001,
         n_iter_no_change=10,
         early_stopping=False,

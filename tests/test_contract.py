@@ -177,3 +177,26 @@ def test_contractive_projection_emits_no_torch_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ContractiveAE(4, hidden_layer_sizes=(8,), jacobian="projection", max_iter=2, tol=1.0, n_iter_no_change=1).fit(X)
+
+
+@pytest.mark.parametrize("estimator", AUTOENCODERS, ids=lambda cls: cls.__name__)
+def test_default_fit_on_ordinary_data_stops_by_its_own_rule(estimator):
+    # Standardised tabular data (13 features on 4 factors plus noise): the stopping rule, not max_iter, ends the fit.
+    rng = np.random.RandomState(0)
+    X = StandardScaler().fit_transform(rng.normal(size=(1000, 4)) @ rng.normal(size=(4, 13)) + 0.3 * rng.normal(size=(1000, 13)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = estimator(random_state=0).fit(X)
+    assert model.n_iter_ < model.max_iter
+
+
+# ------------------------------------------------------------- README usage block
+@pytest.mark.slow
+def test_readme_usage_block_runs_as_written():
+    # slow: the block fits a grid search on the full digits data as a user would.
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    usage = readme.split("## Usage", 1)[1]
+    code = re.search(r"```python\n(.*?)```", usage, re.S).group(1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        exec(compile(code, "README.md", "exec"), {"__name__": "readme"})

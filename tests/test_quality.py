@@ -40,3 +40,22 @@ def test_imputer_beats_iterative_imputer_on_digits(digits):
     ours = np.sqrt(np.mean((AutoencoderImputer(random_state=0).fit_transform(X_missing)[mask] - X[mask]) ** 2))
     theirs = np.sqrt(np.mean((IterativeImputer(random_state=0).fit_transform(X_missing)[mask] - X[mask]) ** 2))
     assert ours < theirs * 1.02, f"RMSE skae {ours:.4f} vs IterativeImputer {theirs:.4f}"
+
+
+def test_default_sparse_ae_pipeline_beats_pca_on_digits():
+    # benchmarks/bench_defaults.py's digits row: the design card's line at its
+    # defaults against the same pipeline with PCA(k), 5-fold.
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from bench_defaults import pipeline_accuracy
+    from sklearn.datasets import load_digits
+    from sklearn.decomposition import PCA
+
+    from skae import SparseAE
+
+    X, y = load_digits(return_X_y=True)
+    ours = pipeline_accuracy(SparseAE(k=25, random_state=0), X, y)
+    pca = pipeline_accuracy(PCA(25), X, y)
+    assert ours > pca, f"SparseAE(k=25) pipeline {ours:.4f} vs PCA(25) {pca:.4f}"
