@@ -119,7 +119,7 @@ sphinx_gallery_conf = {
     "examples_dirs": str(DOCS.parent / "examples"),
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"/plot_" if _mnist.is_file() else r"/plot_(?!mnist_)",
-    # Only plot_*.py files are gallery examples (until the old scripts are converted).
+    # Only plot_*.py files are gallery examples; helper modules may sit beside them.
     "ignore_pattern": r"^(?!plot_)",  # matched against the file name
     "doc_module": ("skae",),
     "backreferences_dir": "generated/backreferences",
@@ -136,6 +136,9 @@ sphinx_gallery_conf = {
 }
 os.environ.setdefault("MPLBACKEND", "agg")
 warnings.filterwarnings("ignore", message="Matplotlib is currently using agg")
+# Gallery examples train briefly on purpose; the "maximum iterations reached"
+# warning would print under every one of them.
+warnings.filterwarnings("ignore", message=".*maximum iterations.*")
 
 # -- HTML --------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
