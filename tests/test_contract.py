@@ -46,6 +46,17 @@ def test_the_design_card_line_works_as_written():
     assert ((pipe[:-1].transform(X) != 0).sum(axis=1) <= 25).all()
 
 
+def test_grid_search_over_k_keeps_every_candidate():
+    # Issue 11: with n_components=10 by default every k=25 candidate raised and was silently dropped.
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = load_digits(return_X_y=True)
+    pipe = Pipeline([("scale", StandardScaler()), ("ae", SparseAE(max_iter=3, random_state=0)),
+                     ("clf", LogisticRegression(max_iter=200))])
+    search = GridSearchCV(pipe, {"ae__k": [10, 25]}, cv=2, error_score="raise").fit(X[:200], y[:200])
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
 # -------------------------------------------- item 4: wrappers validate what they wrap
 @pytest.mark.parametrize(
     "params, message",
