@@ -195,8 +195,9 @@ class AutoencoderNet(NeuralNet):
         if not math.isfinite(epoch_loss):
             raise FloatingPointError(
                 f"The {prefix} loss became {epoch_loss} at epoch {len(self.history)}: "
-                "training diverged. Scale X (for example with StandardScaler) or lower "
-                f"learning_rate_init (now {self.lr})."
+                f"training diverged. Lower learning_rate_init (now {self.lr}); if X holds values "
+                "beyond about 1e15, whose squares overflow float32, scale it first (for example "
+                "with StandardScaler)."
             )
 
 

@@ -15,9 +15,11 @@ from ._torch_utils import seeded, to_numpy, to_tensor
 from .losses import LOG_2PI, bernoulli_nll, gaussian_nll, kl_standard_normal
 from .nn import VariationalAutoencoder, output_shape
 
-# The decoder's variance is kept above this floor: a perfectly reconstructed
-# (e.g. constant) feature would otherwise drive the likelihood to infinity.
-_MIN_LOG_NOISE_VAR = math.log(1e-6)
+# The decoder's variance is kept above this fraction of the data's variance
+# (input_scale squared): a perfectly reconstructed (e.g. constant) feature
+# would otherwise drive the likelihood to infinity. Relative, so that data on
+# any scale is treated alike.
+_MIN_RELATIVE_NOISE_VAR = 1e-6
 
 
 @document
@@ -36,7 +38,14 @@ class VAE(BaseAutoencoder):
     optimal value, the mean squared residual (the "sigma-VAE" of Rybkin et al.,
     2021, which a gradient-learned variance reaches far too slowly), and after
     training it is fixed to the optimum over the training data (floored at
-    1e-6). The Bernoulli decoder outputs logits, for data in [0, 1].
+    1e-6 times the data's variance). The Gaussian model sees the data
+    standardised (centred per feature, divided by one overall standard
+    deviation, affine maps its linear layers could absorb) and reports
+    likelihoods in the units of ``X``, so data on any scale trains alike:
+    fitting ``c * X`` gives the same model, with log-likelihoods lower by
+    ``n_features * log(c)``. No scaler is needed for the optimisation to
+    work, although one (e.g. ``StandardScaler``) still decides how much each
+    feature counts. The Bernoulli decoder outputs logits, for data in [0, 1].
 
     ``transform`` returns the posterior mean, ``inverse_transform`` the
     decoder's mean, and ``score_samples`` a per-sample lower bound on log p(x)
@@ -149,18 +158,29 @@ class VAE(BaseAutoencoder):
         body = self._network("encoder", X, [n_features, *hidden], self.activation, any_width=True)
         width = output_shape(body, "encoder", n_features)[1]
         decoder = self._network("decoder", X, [self.n_components, *reversed(hidden), n_features])
+        # A Gaussian decoder's data is standardised inside the module (one
+        # scale for all features keeps the shared noise variance meaningful):
+        # training on X or on c * X is then the same optimisation, with
+        # likelihoods still reported in X's units. Unscaled data (N(0, 300^2))
+        # used to diverge on the first batch at any learning rate.
+        shift, scale = (0.0, 1.0) if self._is_bernoulli() else _shift_and_scale(X)
         return VariationalAutoencoder(
-            body, nn.Linear(width, self.n_components), nn.Linear(width, self.n_components), decoder
+            body, nn.Linear(width, self.n_components), nn.Linear(width, self.n_components), decoder, shift, scale
         )
 
     def _elementwise_nll(self, module, output, X):
         if self._is_bernoulli():
             return bernoulli_nll(output, X)
+        # In standardised units, plus log(scale) per cell for the change of
+        # units: the same number as in X's units, without squaring values of
+        # 1e18 (which overflow float32) or 1e-20 (which underflow).
+        log_scale = torch.log(module.input_scale)
+        residual = (X - output) / module.input_scale
         if module.training:
-            log_noise_var = torch.log(((X - output) ** 2).mean().detach()).clamp(min=_MIN_LOG_NOISE_VAR)
+            log_noise_var = torch.log((residual**2).mean().detach().clamp(min=_MIN_RELATIVE_NOISE_VAR))
         else:
-            log_noise_var = module.log_noise_var
-        return gaussian_nll(output, log_noise_var, X)
+            log_noise_var = module.log_noise_var - 2 * log_scale
+        return gaussian_nll(residual, log_noise_var, torch.zeros_like(residual)) + log_scale
 
     def _penalty(self, module, X, posterior):
         return self.beta * kl_standard_normal(*posterior).mean()
@@ -174,10 +194,12 @@ class VAE(BaseAutoencoder):
         means = self._predict(lambda module, rows: module.encode(rows), X)  # not transform: X is already validated
         self.n_active_units_ = int(np.sum(np.var(means, axis=0) > 0.01))
         if not self._is_bernoulli():
-            self.module_.log_noise_var.fill_(math.log(max(self._mean_squared_residual(X), 1e-6)))
+            scale = float(self.module_.input_scale)
+            relative = max(self._mean_squared_residual(X) / scale**2, _MIN_RELATIVE_NOISE_VAR)
+            self.module_.log_noise_var.fill_(math.log(relative) + 2 * math.log(scale))
 
     def _mean_squared_residual(self, X):
-        """E_q ||x - decoder(z)||^2 / n_features over the training data, z drawn from q(z|x)."""
+        """E_q ||x - decoder(z)||^2 / n_features over the training data, z drawn from q(z|x) (float64)."""
         module = self.module_.train()
         total = 0.0
         with seeded(self._score_seed, torch.device("cpu")), torch.no_grad():
@@ -361,3 +383,10 @@ class VAE(BaseAutoencoder):
 def _check_count(value, name, minimum):
     if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
         raise ValueError(f"{name} must be an integer of at least {minimum}, got {value!r}.")
+
+
+def _shift_and_scale(X):
+    """Per-feature means and the data's overall standard deviation (1 for constant data)."""
+    shift = X.mean(axis=0)
+    scale = float(np.sqrt(np.mean((X - shift) ** 2)))
+    return shift, (scale if scale > 0 and np.isfinite(scale) else 1.0)

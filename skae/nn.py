@@ -329,25 +329,36 @@ class VariationalAutoencoder(nn.Module):
     ``log_noise_var`` holds the log of a Gaussian decoder's single, shared
     variance (as in probabilistic PCA), set by the estimator after training;
     a Bernoulli decoder ignores it.
+
+    ``input_shift`` (per feature) and ``input_scale`` (one number) standardise
+    the data on its way in, ``(x - input_shift) / input_scale``, and
+    ``decode`` maps the decoder's output back, ``output * input_scale +
+    input_shift``. Both are affine maps that the first and last linear layers
+    could absorb, so the model family is unchanged; what changes is the
+    conditioning: the log-variance head no longer sees inputs of size 1e4
+    (whose ``exp`` overflows on the first batch). By default they are the
+    identity (0 and 1), what a Bernoulli decoder, whose outputs are logits, uses.
     """
 
-    def __init__(self, body, mean_head, log_var_head, decoder):
+    def __init__(self, body, mean_head, log_var_head, decoder, input_shift=0.0, input_scale=1.0):
         super().__init__()
         self.body = body
         self.mean_head = mean_head
         self.log_var_head = log_var_head
         self.decoder = decoder
         self.register_buffer("log_noise_var", torch.zeros(()))
+        self.register_buffer("input_shift", torch.as_tensor(input_shift, dtype=torch.float32))
+        self.register_buffer("input_scale", torch.as_tensor(input_scale, dtype=torch.float32))
 
     def posterior(self, x):
-        hidden = self.body(x)
+        hidden = self.body((x - self.input_shift) / self.input_scale)
         return self.mean_head(hidden), self.log_var_head(hidden)
 
     def encode(self, x):
         return self.posterior(x)[0]
 
     def decode(self, z):
-        return self.decoder(z)
+        return self.decoder(z) * self.input_scale + self.input_shift
 
     def forward(self, x):
         mean, log_var = self.posterior(x)

@@ -8,7 +8,7 @@ from sklearn.decomposition import PCA
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from skae import VAE
+from skae import VAE, AutoencoderTransformer
 from skae.losses import LOG_2PI, kl_standard_normal
 
 
@@ -132,3 +132,30 @@ def test_grid_search_selects_by_held_out_likelihood(digits):
     X = digits[0]
     search = GridSearchCV(VAE(hidden_layer_sizes=(32,), max_iter=60, random_state=0), {"n_components": [1, 8]}, cv=2).fit(X)
     assert search.best_params_ == {"n_components": 8}
+
+
+def test_gaussian_vae_trains_alike_on_any_scale():
+    # N(0, s^2) data diverged on the first batch for s >= 300 at any learning
+    # rate (the log-variance head's exp overflowed); now fitting s * X is the
+    # same optimisation as fitting X, with likelihoods in X's units.
+    X = np.random.RandomState(0).normal(size=(300, 5))
+    params = dict(n_components=2, hidden_layer_sizes=(16,), max_iter=15, random_state=0)
+    reference = VAE(**params).fit(X)
+    for s in (1e-4, 300.0, 1e4, 1e18):
+        vae = VAE(**params).fit(s * X)
+        shift = 5 * np.log(s)  # n_features * log(s) nats
+        np.testing.assert_allclose(vae.loss_curve_, np.array(reference.loss_curve_) + shift, rtol=1e-5, atol=1e-4)
+        np.testing.assert_allclose(vae.transform(s * X), reference.transform(X), rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(vae.score_samples(s * X), reference.score_samples(X) - shift, rtol=1e-5, atol=1e-3)
+        np.testing.assert_allclose(vae.reconstruct(s * X[:5]), s * reference.reconstruct(X[:5]), rtol=1e-4, atol=1e-4 * s)
+
+
+def test_divergence_message_recommends_what_works():
+    X = np.random.RandomState(0).normal(size=(300, 5))
+    with pytest.raises(FloatingPointError, match=r"training diverged\. Lower learning_rate_init \(now 10\.0\)"):
+        VAE(2, hidden_layer_sizes=(16,), learning_rate_init=10.0, max_iter=5, random_state=0).fit(X)
+    VAE(2, hidden_layer_sizes=(16,), learning_rate_init=1e-3, max_iter=5, random_state=0).fit(X)
+    # Squared errors of values near 1e18 overflow float32 at any learning rate; scaling X helps.
+    with pytest.raises(FloatingPointError, match=r"beyond about 1e15, whose squares overflow float32, scale it first"):
+        AutoencoderTransformer(2, hidden_layer_sizes=(16,), learning_rate_init=1e-6, max_iter=5, random_state=0).fit(1e18 * X)
+    AutoencoderTransformer(2, hidden_layer_sizes=(16,), max_iter=5, random_state=0).fit(StandardScaler().fit_transform(1e18 * X))
