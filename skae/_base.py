@@ -35,6 +35,7 @@ import copy
 import math
 import warnings
 import weakref
+import weakref
 from numbers import Integral, Real
 
 import numpy as np
@@ -75,6 +76,14 @@ _MAX_SEED = np.iinfo(np.int32).max
 # split; 16 per chunk mixes rows from far-apart parts of X in every chunk
 # while each block is still one contiguous read of ~4 MiB.
 _AUTO_CHUNK_BYTES = 64 * 2**20
+
+# partial_fit's engines (skorch net, float32 module and optimizer on the
+# training device), keyed by the module_ they last wrote to: kept between
+# calls without being part of the estimator's state, so nothing extra is
+# pickled or cloned, and a new module_ (fit, unpickling, deepcopy) starts a
+# new engine from module_ and the pickled optimizer state.
+_ENGINES = weakref.WeakKeyDictionary()
+_PARAM_NAMES = {}
 _BLOCKS_PER_CHUNK = 16
 
 # Training runs in float32; the fitted module_ is kept in float64 on the CPU
@@ -431,10 +440,17 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def partial_fit(self, X, y=None):
         """Train for one more epoch on ``X``, initialising on the first call.
 
+        Made for streams of chunks (as :class:`dask_ml.wrappers.Incremental`
+        feeds a dask array's blocks): the optimizer's state and the training
+        engine are kept from call to call, each call draws a fresh shuffle
+        (reproducibly under an int ``random_state``, also across pickling),
+        and no early stopping or validation split is made.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training data. Not modified.
+            Training data. Not modified. An out-of-core array is read
+            ``chunk_size`` rows at a time.
         y : Ignored
             Not used, present for API consistency by convention.
 
@@ -689,14 +705,23 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             # "auto" is MLPRegressor's min(200, n_samples); larger sizes are clipped to the data.
             batch_size = min(200 if self.batch_size == "auto" else self.batch_size, len(train_rows))
 
-        if incremental and self._is_fitted():
-            module, optimizer_state = copy.deepcopy(self.module_).float(), self._optimizer_state
+        continuing = incremental and self._is_fitted()
+        if continuing:
+            # Each continued fit draws fresh shuffles and noise, even with an
+            # int random_state, and does so reproducibly (n_iter_ is pickled).
+            train_seed = int(np.random.SeedSequence([train_seed, self.n_iter_]).generate_state(1)[0]) % _MAX_SEED
             loss_curve, validation_scores, n_iter = self.loss_curve_, self.validation_scores_, self.n_iter_
+        else:
+            loss_curve, validation_scores, n_iter = [], [], 0
+        net = _ENGINES.get(self.module_) if partial and continuing else None
+        if net is not None and net.engine_key == self._engine_key(device, self.module_):
+            return self._train_engine(net, X, train_data, batch_size, train_seed, device)
+        if continuing:
+            module, optimizer_state = copy.deepcopy(self.module_).float(), self._optimizer_state
         else:
             with seeded(init_seed, torch.device("cpu")):
                 module = self._build_module(X)
             optimizer_state = None
-            loss_curve, validation_scores, n_iter = [], [], 0
 
         generator = torch.Generator().manual_seed(train_seed)
         callbacks = progress_callbacks(self.verbose) + [("schedule", schedule_callback(self._anneal, n_iter))]
@@ -736,21 +761,19 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 net.optimizer_.load_state_dict(optimizer_state)
             net.partial_fit(train_data)
 
-        history = net.history
-        n_epochs = len(history)
-        self.module_ = module.to("cpu", INFERENCE_DTYPE).eval()
-        self._optimizer_state = _to_cpu(net.optimizer_.state_dict())
-        self.loss_curve_ = loss_curve + list(history[:, "train_loss"])
-        self.validation_scores_ = validation_scores
-        if valid_data is not None:
-            self.validation_scores_ = validation_scores + [-v for v in history[:, "valid_loss"]]
-            self.best_validation_score_ = max(self.validation_scores_)
-        self.best_loss_ = min(self.loss_curve_)
-        self.n_iter_ = n_iter + n_epochs
-        self.device_ = str(device)
-        self._n_features_out = self._code_size()
-        self._set_fitted_statistics(X)
-        if not partial and n_epochs == max_epochs and not _stopped(net):
+        n_epochs = len(net.history)
+        if partial:
+            # partial_fit keeps its engine (module, optimizer, callbacks,
+            # history) for the next call; module_ is a float64 copy.
+            module_ = copy.deepcopy(module).to("cpu", INFERENCE_DTYPE).eval()
+            self._set_trained_state(net, module_, n_epochs, X, loss_curve, validation_scores, n_iter, keep_engine=True)
+            net.work_per_batch = work_per_batch
+            net.engine_key = self._engine_key(device, module_)
+            _ENGINES[module_] = net
+            return self
+        module_ = module.to("cpu", INFERENCE_DTYPE).eval()
+        self._set_trained_state(net, module_, n_epochs, X, loss_curve, validation_scores, n_iter)
+        if n_epochs == max_epochs and not _stopped(net):
             warnings.warn(
                 f"{type(self).__name__}: maximum iterations ({max_epochs}) reached and the "
                 "optimization hasn't converged yet. Increase max_iter or tol.",
@@ -758,6 +781,56 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 stacklevel=2,
             )
         return self
+
+    def _train_engine(self, net, X, train_data, batch_size, seed, device):
+        """One more partial_fit epoch with the engine kept from the previous call."""
+        net.batch_size = batch_size
+        net.generator.manual_seed(seed)
+        epochs_before = len(net.history)
+        module_ = self.module_
+        try:
+            with thread_budget(net.work_per_batch), flush_denormals(), seeded(seed, device):
+                net.partial_fit(train_data)
+        except BaseException:
+            del _ENGINES[module_]  # its module moved away from module_
+            raise
+        with torch.no_grad():
+            for target, source in zip(module_.state_dict().values(), net.module_.state_dict().values()):
+                target.copy_(source)
+        self._set_trained_state(
+            net, module_, len(net.history) - epochs_before, X,
+            self.loss_curve_, self.validation_scores_, self.n_iter_, keep_engine=True,
+        )
+        net.engine_key = self._engine_key(device, module_)
+        return self
+
+    def _set_trained_state(self, net, module_, n_epochs, X, loss_curve, validation_scores, n_iter, keep_engine=False):
+        """Set every fitted attribute from the engine's last ``n_epochs`` epochs, after ``n_iter`` earlier ones."""
+        history = net.history[len(net.history) - n_epochs :]
+        self.module_ = module_
+        # A kept engine goes on updating its optimizer state in place: copy it.
+        self._optimizer_state = _to_cpu(net.optimizer_.state_dict(), copy=keep_engine)
+        self.loss_curve_ = loss_curve + [epoch["train_loss"] for epoch in history]
+        self.validation_scores_ = validation_scores
+        if net.valid_dataset is not None:
+            self.validation_scores_ = validation_scores + [-epoch["valid_loss"] for epoch in history]
+            self.best_validation_score_ = max(self.validation_scores_)
+        self.best_loss_ = min(self.loss_curve_)
+        self.n_iter_ = n_iter + n_epochs
+        self.device_ = str(net.device)
+        self._n_features_out = self._code_size()
+        self._set_fitted_statistics(X)
+
+    def _engine_key(self, device, module_):
+        """What a kept partial_fit engine was built for: reused only while the
+        device, the parameters and module_'s tensors (version counters) are unchanged."""
+        # get_params inspects the signature each call (~100 µs); the names are fixed per class.
+        names = _PARAM_NAMES.get(type(self)) or _PARAM_NAMES.setdefault(type(self), self._get_param_names())
+        params = tuple(
+            (name, tuple(map(id, value)) if isinstance(value, list) else value)
+            for name, value in ((name, getattr(self, name)) for name in names)
+        )
+        return device, params, _stamp([*module_.parameters(), *module_.buffers()])
 
     def _training_input(self, X, reset):
         """``X`` validated for training: whole if in memory, its shape, dtype and width if out of core.
@@ -945,12 +1018,12 @@ def _stopped(net):
     return callback is not None and callback.misses_ >= callback.patience
 
 
-def _to_cpu(state):
-    """An optimizer state dict with every tensor moved to the CPU, for pickling anywhere."""
+def _to_cpu(state, copy=False):
+    """An optimizer state dict with every tensor moved to the CPU (``copy``: never sharing memory), for pickling anywhere."""
     if isinstance(state, torch.Tensor):
-        return state.detach().to("cpu")
+        return state.detach().to("cpu", copy=copy)
     if isinstance(state, dict):
-        return {key: _to_cpu(value) for key, value in state.items()}
+        return {key: _to_cpu(value, copy) for key, value in state.items()}
     if isinstance(state, list):
-        return [_to_cpu(value) for value in state]
+        return [_to_cpu(value, copy) for value in state]
     return state

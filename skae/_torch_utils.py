@@ -87,10 +87,15 @@ def seeded(seed, device):
     without touching the user's own torch randomness.
     """
     if device.type == "cpu":
-        fork = torch.random.fork_rng(devices=[])
-    else:
-        fork = torch.random.fork_rng(devices=[device.index or 0], device_type=device.type)
-    with fork:
+        # torch.manual_seed also queues seeding of every accelerator type,
+        # each recording a stack trace while CUDA is not initialised: 1.2 ms
+        # of a 2.3 ms one-epoch fit on 100 x 64 (cProfile). Only the CPU
+        # generator is drawn from here, and it gets the same seed.
+        with torch.random.fork_rng(devices=[]):
+            torch.default_generator.manual_seed(seed)
+            yield
+        return
+    with torch.random.fork_rng(devices=[device.index or 0], device_type=device.type):
         torch.manual_seed(seed)
         yield
 

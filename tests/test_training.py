@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from skorch.callbacks import Callback
 
 from skae import AutoencoderTransformer
 from skae._torch_utils import _flushing_denormals, _run_on_openmp_threads, _torch_gomp_parallel, flush_denormals
@@ -114,8 +115,6 @@ def test_each_epoch_visits_chunks_in_a_fresh_order_and_shuffles_rows_within(tmp_
 
 
 def test_streaming_holds_validation_blocks_out_of_training(digits, tmp_path):
-    from skorch.callbacks import Callback
-
     class RowCounter(Callback):
         def initialize(self):
             self.rows = {True: 0, False: 0}
@@ -166,3 +165,76 @@ def test_every_variant_trains_from_a_memmap(digits, tmp_path, name):
     X = digits[0][:300].astype(np.float32)
     model = getattr(skae, name)(4, max_iter=2, chunk_size=100, random_state=0).fit(as_memmap(X, tmp_path))
     assert np.isfinite(model.score_samples(X)).all()
+
+
+# --------------------------------------------------------------- partial_fit
+class FirstBatches(Callback):
+    """Records the first training batch of every partial_fit call."""
+
+    def initialize(self):
+        self.batches = []
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        self._first = True
+
+    def on_batch_begin(self, net, batch=None, training=None, **kwargs):
+        if training and self._first:
+            self.batches.append(batch[0].clone())
+            self._first = False
+
+
+def partial_fits(X, n_calls, **params):
+    model = AutoencoderTransformer(4, hidden_layer_sizes=(16,), batch_size=50, random_state=0, **params)
+    for _ in range(n_calls):
+        model.partial_fit(X)
+    return model
+
+
+def test_partial_fit_advances_its_random_stream_reproducibly(digits):
+    X = digits[0][:300]
+    recorder = FirstBatches()
+    twice = partial_fits(X, 2, callbacks=[recorder])
+    assert not torch.equal(recorder.batches[0], recorder.batches[1])  # a fresh shuffle each call
+    again = partial_fits(X, 2)
+    once = partial_fits(X, 1)
+    assert twice.loss_curve_ == again.loss_curve_ and twice.n_iter_ == 2
+    assert np.array_equal(twice.transform(X), again.transform(X))
+    assert not np.allclose(twice.transform(X), once.transform(X))
+
+
+def test_partial_fit_keeps_its_engine_and_continues_the_same_after_pickling(digits):
+    import pickle
+
+    from skae._base import _ENGINES
+
+    X = digits[0][:300]
+    model = partial_fits(X, 1)
+    engine = _ENGINES[model.module_]
+    model.partial_fit(X)
+    assert _ENGINES[model.module_] is engine  # not rebuilt
+    steps = [state["step"] for state in model._optimizer_state["state"].values()]
+    assert all(float(step) == 2 * 6 for step in steps)  # the optimizer state carried over
+    resumed = pickle.loads(pickle.dumps(partial_fits(X, 1)))  # no engine: rebuilt from the pickle
+    resumed.partial_fit(X)
+    assert resumed.loss_curve_ == model.loss_curve_
+    assert np.array_equal(resumed.transform(X), model.transform(X))
+    model.set_params(learning_rate_init=0.1).partial_fit(X)
+    assert _ENGINES[model.module_] is not engine and _ENGINES[model.module_].lr == 0.1
+
+
+def test_incremental_drives_partial_fit_block_by_block(digits):
+    da = pytest.importorskip("dask.array")
+    wrappers = pytest.importorskip("dask_ml.wrappers")
+    import dask
+
+    X = da.from_array(digits[0][:900], chunks=(300, 64))
+    with dask.config.set(scheduler="threads"):
+        incremental = wrappers.Incremental(AutoencoderTransformer(4, random_state=0), shuffle_blocks=False).fit(X)
+        codes = incremental.transform(X).compute()
+    manual = AutoencoderTransformer(4, random_state=0)
+    for block in X.blocks:
+        manual.partial_fit(block.compute())
+    assert incremental.estimator_.n_iter_ == 3
+    assert incremental.estimator_.loss_curve_ == manual.loss_curve_
+    assert np.allclose(codes, manual.transform(digits[0][:900]))
