@@ -73,6 +73,9 @@ class SparseAE(BaseAutoencoder):
     dead_units_fraction_ : float
         Fraction of code units that are zero on every training sample (top-k),
         or never above 0.5 (sigmoid units with a penalty only).
+    n_components_ : int
+        Number of code units in use: ``n_components``, or when it is None
+        ``4 * k`` (10 without ``k``).
 
     See Also
     --------
