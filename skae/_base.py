@@ -48,6 +48,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._compat import Interval, StrOptions, _fit_context, validate_data
+from ._persistence import VersionedStateMixin, autoencoder_state, rebuild_module, split_autoencoder_state
 from ._torch_utils import (
     flush_denormals,
     resolve_device,
@@ -220,7 +221,7 @@ def document(cls):
     return cls
 
 
-class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base class of every skae autoencoder. Not meant to be used directly."""
 
     _parameter_constraints = {
@@ -588,6 +589,17 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _is_fitted(self):
         return hasattr(self, "module_")
+
+    def __getstate__(self):
+        # No torch object in the state: weights as numpy arrays, so that skops
+        # can load the model without executing code (skae/_persistence.py).
+        return autoencoder_state(super().__getstate__())
+
+    def __setstate__(self, state):
+        state, weights = split_autoencoder_state(state)
+        super().__setstate__(state)
+        if weights is not None:
+            self.module_ = rebuild_module(self, weights, INFERENCE_DTYPE, seeded)
 
     def __sklearn_is_fitted__(self):
         # validate_data sets n_features_in_ before training starts; only a

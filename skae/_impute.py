@@ -18,10 +18,11 @@ from ._compat import (
     is_scalar_nan,
     validate_data,
 )
+from ._persistence import VersionedStateMixin
 from ._denoising import DenoisingAE
 
 
-class AutoencoderImputer(_BaseImputer):
+class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
     """Fill missing values with an autoencoder's reconstruction.
 
     Each feature is centred on its observed mean and divided by its observed

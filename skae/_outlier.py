@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseAutoencoder, check_numeric_columns
 from ._compat import HasMethods, Interval, RealNotInt, StrOptions, _fit_context, validate_data
+from ._persistence import VersionedStateMixin
 from ._vae import VAE
 from ._vanilla import AutoencoderTransformer
 
@@ -19,7 +20,7 @@ from ._vanilla import AutoencoderTransformer
 _AUTO_ROBUST_Z = 3.0
 
 
-class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
+class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimator):
     """Unsupervised outlier detection with an autoencoder.
 
     Follows :class:`~sklearn.ensemble.IsolationForest`: ``score_samples`` is

@@ -60,3 +60,20 @@ def test_cuda_model_predicts_on_cpu_where_cuda_is_hidden(digits, monkeypatch):
     loaded = pickle.loads(pickle.dumps(model))
     assert loaded._inference_device().type == "cpu"
     np.testing.assert_allclose(loaded.transform(digits[0][:50]), expected, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("estimator", [AutoencoderTransformer, VAE])
+def test_cuda_fitted_model_saved_with_skops_or_pickle_loads_without_cuda_identically(digits, estimator, tmp_path):
+    from test_persistence import outputs_loaded_in_a_fresh_process_without_cuda
+
+    X = digits[0][:50]
+    model = estimator(8, max_iter=3, device="cuda", random_state=0).fit(digits[0])
+    on_gpu = np.hstack([model.transform(X), model.score_samples(X)[:, None]])
+    loaded = outputs_loaded_in_a_fresh_process_without_cuda(model, X, tmp_path)
+    # Where CUDA is hidden the loaded model predicts on the CPU: exactly what
+    # the original gives with inference_device="cpu", and what it gave on the GPU up to rounding.
+    model.set_params(inference_device="cpu")
+    on_cpu = np.hstack([model.transform(X), model.score_samples(X)[:, None]])
+    np.testing.assert_array_equal(loaded[0], on_cpu)
+    np.testing.assert_array_equal(loaded[1], on_cpu)
+    np.testing.assert_allclose(on_gpu, on_cpu, rtol=1e-6, atol=1e-6)

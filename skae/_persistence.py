@@ -1,0 +1,121 @@
+"""Saving and loading fitted estimators: pickle, and skops without arbitrary code.
+
+A fitted autoencoder's state holds no torch object: ``__getstate__`` turns the
+module into its ``state_dict`` as numpy arrays (and the optimizer's state, for
+``warm_start``, likewise), and ``__setstate__`` rebuilds the module from the
+estimator's parameters with ``_build_module`` and loads the weights back. The
+state is then plain Python and numpy, which is what ``skops.io`` can store and
+load without executing code: only skae's own classes need trusting
+(``docs/persistence.rst``). Pickle goes through the same two methods, so a
+model fitted on a GPU loads on a machine without one either way.
+
+Rebuilding is the contract a module builder must keep: ``_build_module(X)``
+builds the same architecture from the parameters and ``X.shape[1]`` alone (the
+values of ``X`` only initialise), and every fitted quantity the forward pass
+needs is a parameter or a registered buffer, never a plain attribute.
+"""
+
+import numpy as np
+import torch
+
+# The key under which the state records the skae version that wrote it.
+VERSION_KEY = "_skae_version"
+
+_MODULE_KEY = "module_"
+_OPTIMIZER_KEY = "_optimizer_state"
+
+
+def _skae_version():
+    from . import __version__  # at call time: skae/__init__ imports this module's users
+
+    return __version__
+
+
+class VersionedStateMixin:
+    """Records skae's version in the pickled / skops state and refuses any other on load.
+
+    Weights and parameters may mean different things in another version (a
+    layer added, a default changed), so loading one silently could give wrong
+    outputs; scikit-learn only warns, skae refuses.
+    """
+
+    def __getstate__(self):
+        return {**super().__getstate__(), VERSION_KEY: _skae_version()}
+
+    def __setstate__(self, state):
+        state = dict(state)
+        saved = state.pop(VERSION_KEY, None)
+        if saved != _skae_version():
+            written_by = "an unknown skae version (before 0.1.0)" if saved is None else f"skae {saved}"
+            remedy = "Refit it." if saved is None else f"Load it with skae {saved}, or refit it with this version."
+            raise ValueError(
+                f"This {type(self).__name__} was saved by {written_by}; this is skae "
+                f"{_skae_version()}, which loads only files written by the same version. {remedy}"
+            )
+        super().__setstate__(state)
+
+
+def module_to_arrays(module):
+    """A module's ``state_dict`` as numpy arrays on the CPU (names kept)."""
+    return {name: tensor.detach().to("cpu").numpy().copy() for name, tensor in module.state_dict().items()}
+
+
+def to_arrays(value):
+    """Every tensor inside nested dicts, lists and tuples as a numpy array on the CPU."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu").numpy().copy()
+    if isinstance(value, dict):
+        return {key: to_arrays(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(to_arrays(item) for item in value)
+    return value
+
+
+def to_tensors(value):
+    """The inverse of :func:`to_arrays` (numpy arrays back to CPU tensors)."""
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(value.copy())
+    if isinstance(value, dict):
+        return {key: to_tensors(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(to_tensors(item) for item in value)
+    return value
+
+
+def autoencoder_state(state):
+    """``state`` (an autoencoder's ``__dict__`` copy) with its torch objects as numpy arrays."""
+    state = dict(state)
+    if isinstance(state.get(_MODULE_KEY), torch.nn.Module):
+        state[_MODULE_KEY] = module_to_arrays(state[_MODULE_KEY])
+    if _OPTIMIZER_KEY in state:
+        state[_OPTIMIZER_KEY] = to_arrays(state[_OPTIMIZER_KEY])
+    return state
+
+
+def split_autoencoder_state(state):
+    """``(state without the weights, weights or None)``, optimizer state back as tensors."""
+    state = dict(state)
+    weights = state.pop(_MODULE_KEY, None)
+    if _OPTIMIZER_KEY in state:
+        state[_OPTIMIZER_KEY] = to_tensors(state[_OPTIMIZER_KEY])
+    return state, weights
+
+
+def rebuild_module(estimator, weights, dtype, seeded):
+    """The fitted module of ``estimator``, rebuilt from its parameters, holding ``weights``.
+
+    ``seeded`` is skae's RNG fork: building initialises weights at random
+    (overwritten at once), which must not touch the caller's torch RNG.
+    """
+    estimator._validate_params()
+    with seeded(0, torch.device("cpu")):
+        module = estimator._build_module(np.zeros((2, estimator.n_features_in_)))
+    module = module.to("cpu", dtype)
+    try:
+        module.load_state_dict({name: torch.from_numpy(np.array(array)) for name, array in weights.items()})
+    except RuntimeError as exc:
+        raise ValueError(
+            f"The saved weights do not fit the {type(estimator).__name__} that its parameters "
+            "describe: were parameters changed with set_params after fitting? Refit before saving."
+        ) from exc
+    return module.eval()
