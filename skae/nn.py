@@ -82,12 +82,13 @@ def output_shape(module, name, n_features):
     return tuple(output.shape)
 
 
-def _conv_geometry(image_shape, n_layers, kernel_size):
-    """Spatial sizes after each stride-2 convolution with padding ``kernel_size // 2``."""
+def _conv_geometry(image_shape, n_features, n_layers, kernel_size, name):
+    """The checked image shape, and the spatial sizes before and after each stride-2 convolution."""
+    image_shape = _check_image_shape(image_shape, n_features, name)
     sizes = [tuple(image_shape[1:])]
     for _ in range(n_layers):
         sizes.append(tuple((size + 2 * (kernel_size // 2) - kernel_size) // 2 + 1 for size in sizes[-1]))
-    return sizes
+    return image_shape, sizes
 
 
 def _check_image_shape(image_shape, n_features, name):
@@ -147,8 +148,7 @@ class ConvEncoder(nn.Module):
 
     def __init__(self, n_features, n_components, image_shape, channels=(32, 64), kernel_size=3, activation="relu"):
         super().__init__()
-        self.image_shape = _check_image_shape(image_shape, n_features, type(self).__name__)
-        sizes = _conv_geometry(self.image_shape, len(channels), kernel_size)
+        self.image_shape, sizes = _conv_geometry(image_shape, n_features, len(channels), kernel_size, type(self).__name__)
         layers = [nn.Unflatten(1, self.image_shape)]
         for n_in, n_out in zip([self.image_shape[0], *channels[:-1]], channels):
             layers += [nn.Conv2d(n_in, n_out, kernel_size, stride=2, padding=kernel_size // 2), ACTIVATIONS[activation]()]
@@ -194,8 +194,7 @@ class ConvDecoder(nn.Module):
 
     def __init__(self, n_features, n_components, image_shape, channels=(32, 64), kernel_size=3, activation="relu"):
         super().__init__()
-        self.image_shape = _check_image_shape(image_shape, n_features, type(self).__name__)
-        sizes = _conv_geometry(self.image_shape, len(channels), kernel_size)
+        self.image_shape, sizes = _conv_geometry(image_shape, n_features, len(channels), kernel_size, type(self).__name__)
         widths = [self.image_shape[0], *channels]
         smallest = (widths[-1], *sizes[-1])
         layers = [nn.Linear(n_components, math.prod(smallest))]
