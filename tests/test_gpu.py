@@ -1,6 +1,7 @@
 """device="cuda": really trains on the GPU, and the fitted model loads without one."""
 
 import pickle
+from functools import partial
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ import torch
 from skorch.callbacks import Callback
 
 from skae import VAE, AutoencoderTransformer
+from skae.nn import ConvDecoder, ConvEncoder
 
 pytestmark = [
     pytest.mark.gpu,
@@ -77,3 +79,16 @@ def test_cuda_fitted_model_saved_with_skops_or_pickle_loads_without_cuda_identic
     np.testing.assert_array_equal(loaded[0], on_cpu)
     np.testing.assert_array_equal(loaded[1], on_cpu)
     np.testing.assert_allclose(on_gpu, on_cpu, rtol=1e-6, atol=1e-6)
+
+
+def test_convolutional_networks_train_on_the_gpu(digits):
+    image = dict(image_shape=(1, 8, 8), channels=(8, 16))
+    recorder = RecordDevice()
+    model = AutoencoderTransformer(
+        8, encoder=partial(ConvEncoder, **image), decoder=partial(ConvDecoder, **image),
+        max_iter=3, device="cuda", random_state=0, callbacks=[recorder],
+    ).fit(digits[0])
+    assert recorder.devices_ == {"cuda"}
+    assert isinstance(model.module_.encoder, ConvEncoder)
+    loaded = pickle.loads(pickle.dumps(model))
+    np.testing.assert_allclose(loaded.transform(digits[0][:10]), model.transform(digits[0][:10]), rtol=1e-5, atol=1e-6)
