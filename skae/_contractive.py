@@ -51,7 +51,8 @@ class ContractiveAE(BaseAutoencoder):
         Encoder hidden layers; ``()`` is the paper's single-layer encoder.
     activation : str, default="sigmoid"
         Activation of every encoder layer, the code included, and of the
-        decoder's hidden layers.
+        decoder's hidden layers. With your own ``encoder`` it is applied to
+        the encoder's output to make the code ("identity" leaves it as is).
 {base_parameters}
 
     See Also
