@@ -12,6 +12,7 @@ import pytest
 import torch
 
 import skae
+import skae.nn
 from skae import (
     VAE,
     AutoencoderImputer,
@@ -153,6 +154,27 @@ def test_parameters_changed_after_fitting_give_a_clear_error_on_load():
     model.set_params(activation="nonsense")
     with pytest.raises(ValueError, match=r"The 'activation' parameter of AutoencoderTransformer must be"):
         pickle.loads(pickle.dumps(model))
+
+
+def test_skaes_convolutional_builders_load_with_skops_trusting_only_skae_and_partial(tmp_path):
+    sio = pytest.importorskip("skops.io")
+    X = np.random.RandomState(0).rand(20, 64)
+    image = dict(image_shape=(1, 8, 8), channels=(4,))
+    model = AutoencoderTransformer(
+        2,
+        encoder=functools.partial(skae.nn.ConvEncoder, **image),
+        decoder=functools.partial(skae.nn.ConvDecoder, **image),
+        max_iter=2,
+        random_state=0,
+    ).fit(X)
+    sio.dump(model, tmp_path / "conv.skops")
+    untrusted = sio.get_untrusted_types(file=tmp_path / "conv.skops")
+    assert set(untrusted) == {"functools.partial", "skae._vanilla.AutoencoderTransformer", "skae.nn.ConvDecoder", "skae.nn.ConvEncoder"}
+    loaded = sio.load(tmp_path / "conv.skops", trusted=untrusted)
+    np.testing.assert_array_equal(loaded.transform(X), model.transform(X))
+    # skops checks what a partial wraps: a partial of os.system is listed as such.
+    sio.dump(AutoencoderTransformer(encoder=functools.partial(os.system, "echo owned")), tmp_path / "evil.skops")
+    assert any(name.endswith(".system") for name in sio.get_untrusted_types(file=tmp_path / "evil.skops"))
 
 
 def _linear_encoder(n_features, n_components, bias=True):
