@@ -11,8 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from numpydoc.docscrape import ClassDoc
-
 import skae
 import skae.losses
 import skae.nn
@@ -58,6 +56,7 @@ def test_the_table_covers_every_estimator():
 
 @pytest.mark.parametrize("name", sorted(ESTIMATORS))
 def test_every_fitted_attribute_is_documented(name):
+    docscrape = pytest.importorskip("numpydoc.docscrape", reason="numpydoc is in the docs extra")
     estimator = ESTIMATORS[name]().set_params(random_state=0)
     X = np.random.RandomState(0).rand(30, 5)
     if name == "AutoencoderImputer":
@@ -65,7 +64,7 @@ def test_every_fitted_attribute_is_documented(name):
     estimator.fit(X)
     fitted = {attr for attr in vars(estimator) if attr.endswith("_") and not attr.startswith("_")}
     documented = set()
-    for entry in ClassDoc(type(estimator))["Attributes"]:
+    for entry in docscrape.ClassDoc(type(estimator))["Attributes"]:
         documented.update(part.strip() for part in entry.name.split(","))
     missing = sorted(fitted - documented)
     assert not missing, f"{name}: document {missing} under 'Attributes' in its docstring"
