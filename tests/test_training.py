@@ -238,3 +238,19 @@ def test_incremental_drives_partial_fit_block_by_block(digits):
     assert incremental.estimator_.n_iter_ == 3
     assert incremental.estimator_.loss_curve_ == manual.loss_curve_
     assert np.allclose(codes, manual.transform(digits[0][:900]))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_streaming_and_partial_fit_train_on_the_gpu(digits, tmp_path):
+    import pickle
+
+    X = digits[0][:600].astype(np.float32)
+    streamed = AutoencoderTransformer(4, device="cuda", chunk_size=200, max_iter=3, random_state=0).fit(
+        as_memmap(X, tmp_path)
+    )
+    assert streamed.device_.startswith("cuda") and np.isfinite(streamed.loss_curve_).all()
+    model = partial_fits(X, 2, device="cuda")
+    assert model.n_iter_ == 2
+    loaded = pickle.loads(pickle.dumps(model))  # the optimizer state was moved to the CPU
+    assert all(t.device.type == "cpu" for s in loaded._optimizer_state["state"].values() for t in s.values())
