@@ -143,11 +143,8 @@ _BASE_PARAMETERS_DOC = """    hidden_layer_sizes : tuple of int, default=(100,)
         Adam's learning rate.
     max_iter : int, default=1000
         Maximum number of epochs: a ceiling, which the ``tol`` rule reaches
-        first on ordinary data. At MLPRegressor's 200, default fits on five
-        development sets were still improving (held-out error falling) in 16
-        of 25 cases; with 1000 the rule stopped 24 of 25, after 351 epochs on
-        average, with held-out error 0.94 times that of 200 epochs (geometric
-        mean; ``benchmarks/tune_defaults.py --stopping --max-iter 1000``).
+        first on ordinary data (why 1000 rather than MLPRegressor's 200: the
+        user guide's :ref:`defaults` page).
     tol : float, default=1e-4
         Training stops when the monitored loss (training loss, or validation
         loss with ``early_stopping``) per feature has not improved on its best

@@ -28,10 +28,8 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
     Each feature is centred on its observed mean and divided by its observed
     range (max - min), so the loss counts an error relative to the feature's
     range, as min-max-scaled RMSE does; missing cells start at the mean (zero).
-    Dividing by the standard deviation instead let features that are rarely
-    non-zero (MNIST's border pixels) dominate the loss: on development sets
-    kept out of the benchmark, MNIST RMSE 0.147 -> 0.117, musk 0.027 -> 0.024,
-    arrhythmia 0.106 -> 0.095, for at most 4 % more elsewhere (ionosphere).
+    Dividing by the standard deviation instead lets features that are rarely
+    non-zero (MNIST's border pixels) dominate the loss.
     With a Bernoulli autoencoder (``VAE(likelihood="bernoulli")`` or
     ``loss="binary_crossentropy"``) the cells are kept as they are, in [0, 1],
     and missing cells start at their feature's observed mean.
@@ -41,9 +39,9 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
     input are replaced by its reconstruction and training continues on the
     refined input. ``transform`` repeats the refinement ``n_rounds`` times, so
     the model sees inputs like those it was trained on (refining with a model
-    trained only on mean-filled input made the fills worse: digits RMSE 0.155
-    with one round, 0.170 with three; training in rounds gave 0.141).
-    **Observed cells are returned unchanged.**
+    trained only on mean-filled input made the fills worse).
+    **Observed cells are returned unchanged.** The measurements behind these
+    choices and the defaults are in :ref:`bench_imputation`.
 
     Features with no observed value are dropped (``keep_empty_features=False``)
     or filled with 0, as in scikit-learn's imputers; rows with no observed

@@ -48,17 +48,15 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
     model (same seed) is fitted, with its scoring statistics, on the rest; this
     repeats ``n_trim_rounds`` times. Every sample is still scored.
 
-    On the 16 ODDS sets (``benchmarks/bench_outliers.py``) two rounds with a
-    0.3 trim raised the mean ROC-AUC from 0.823 to 0.848 and the mean average
-    precision from 0.435 to 0.528, at three times the fit cost.
+    Two rounds with a 0.3 trim cost three fits; what they gain on benchmark
+    data is in :ref:`bench_outliers`.
 
     Feature bagging (``n_estimators``, ``max_features``): several models, each
     on a random subset of the features, as an IsolationForest's trees each see
     part of the data, so that an outlier standing out in a few features is not
-    drowned by the many it shares with inliers. Five models on 3/4 of the
-    features scored 0.851, 0.854 and 0.859 mean ROC-AUC in three runs on the
-    same sets, against 0.848 for one model, at four to five times the cost;
-    too small and too variable a gain to be the default.
+    drowned by the many it shares with inliers. It costs ``n_estimators``
+    fits, and its gain on benchmark data (:ref:`bench_outliers`) was too small
+    and too variable to make it the default.
 
     Parameters
     ----------
@@ -74,17 +72,15 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
         quantile of the training scores. "auto": outliers are samples scoring
         more than 3 robust standard deviations (1.4826 * MAD) below the
         training median. Rows set aside by the trimmed refits score far lower
-        than the rest, so "auto" flags more of them than a single fit would
-        (ODDS cardio: 351 of 1831 rows flagged, recall 0.68, precision 0.34;
-        without trimming 166, 0.38, 0.40); give the expected fraction where it
-        is known.
+        than the rest, so "auto" flags more of them than a single fit would;
+        give the expected fraction where it is known.
     scoring : {"auto", "reconstruction", "likelihood", "elbo"}, default="auto"
         The scoring rule, described above.
     n_trim_rounds : int, default=2
         Refits on the rows not trimmed as outlying, described above; 0 fits once.
         Use 0 when the training data is known to be clean (novelty
-        detection): there trimming only discards normal rows (mean ROC-AUC
-        0.882 with it, 0.898 without, ``bench_outliers.py --protocol novelty``).
+        detection): there trimming only discards normal rows
+        (:ref:`bench_outliers`).
     trim_fraction : float in [0, 1), default=0.3
         Fraction of the training rows set aside before each refit.
     n_estimators : int, default=1

@@ -28,9 +28,8 @@ class SparseAE(BaseAutoencoder):
     ``k_anneal_fraction`` of ``max_iter`` so that units do not die early, and
     ``transform`` keeps ``transform_k_factor * k`` units (the paper's alpha).
     Overcomplete codes (``n_components`` above the number of features) are
-    allowed. For features, weight decay matters: on MNIST (k=25, 15 epochs)
-    ``alpha=1e-3`` gave 1.93% logistic-regression error against 2.38% at the
-    default 1e-4; tune it with the rest of the pipeline.
+    allowed. For features, weight decay matters (:ref:`bench_features`): tune
+    ``alpha`` with the rest of the pipeline.
 
     With ``sparsity_penalty`` set, code units are sigmoids and
     ``sparsity_weight`` times a penalty on each unit's average activation over
@@ -54,9 +53,8 @@ class SparseAE(BaseAutoencoder):
         (at least 1, at most ``n_components``).
     k_selection : {"value", "magnitude"}, default="value"
         Keep the k units of largest value, as in the paper, or of largest
-        absolute value. On MNIST (1000 units, k=25, 15 epochs) a logistic
-        regression on the codes had 2.38% test error with the paper's rule and
-        4.88% with magnitude (``benchmarks/bench_features.py``).
+        absolute value. The paper's rule gives much better features
+        (:ref:`bench_features`).
     k_anneal_fraction : float, default=0.1
         Fraction of ``max_iter`` over which k falls linearly from
         ``n_components`` to ``k`` (100 epochs at the default ``max_iter``);
