@@ -159,3 +159,12 @@ def test_divergence_message_recommends_what_works():
     with pytest.raises(FloatingPointError, match=r"beyond about 1e15, whose squares overflow float32, scale it first"):
         AutoencoderTransformer(2, hidden_layer_sizes=(16,), learning_rate_init=1e-6, max_iter=5, random_state=0).fit(1e18 * X)
     AutoencoderTransformer(2, hidden_layer_sizes=(16,), max_iter=5, random_state=0).fit(StandardScaler().fit_transform(1e18 * X))
+
+
+def test_gaussian_vae_on_constant_data_has_finite_scores_above_the_noise_floor():
+    X = np.full((40, 3), 5.0)
+    vae = VAE(2, hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(X)
+    assert float(vae.module_.input_scale) == 1.0  # no spread to divide by
+    np.testing.assert_array_equal(vae.module_.input_shift.numpy(), [5.0, 5.0, 5.0])
+    assert np.isfinite(float(vae.module_.log_noise_var)) and float(vae.module_.log_noise_var) >= np.log(1e-6)
+    assert np.isfinite(vae.score_samples(X)).all()
