@@ -50,11 +50,11 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from ._compat import Interval, StrOptions, _fit_context, validate_data
 from ._persistence import VersionedStateMixin, autoencoder_state, rebuild_module, split_autoencoder_state
 from ._torch_utils import (
+    ThreadBudget,
     flush_denormals,
     resolve_device,
     seeded,
     supports_fused_adam,
-    thread_budget,
     to_numpy,
     to_tensor,
 )
@@ -733,7 +733,10 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
             optimizer_state = None
 
         generator = torch.Generator().manual_seed(train_seed)
-        callbacks = progress_callbacks(self.verbose) + [("schedule", schedule_callback(self._anneal, n_iter))]
+        # Fits running side by side on threads re-split the cores at every epoch.
+        threads = ThreadBudget(batch_size * sum(p.numel() for p in module.parameters()))
+        schedule = schedule_callback(lambda module, epoch: threads.rebalance() or self._anneal(module, epoch), n_iter)
+        callbacks = progress_callbacks(self.verbose) + [("schedule", schedule)]
         if not partial:
             monitor = "valid_loss" if valid_data is not None else "train_loss"
             callbacks.append(
@@ -763,8 +766,7 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
             callbacks=callbacks,
             verbose=self.verbose,
         )
-        work_per_batch = batch_size * sum(p.numel() for p in module.parameters())
-        with thread_budget(work_per_batch), flush_denormals(), seeded(train_seed, device):
+        with threads, flush_denormals(), seeded(train_seed, device):
             net.initialize()
             if optimizer_state is not None:
                 net.optimizer_.load_state_dict(optimizer_state)
@@ -776,7 +778,7 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
             # history) for the next call; module_ is a float64 copy.
             module_ = copy.deepcopy(module).to("cpu", INFERENCE_DTYPE).eval()
             self._set_trained_state(net, module_, n_epochs, X, loss_curve, validation_scores, n_iter, keep_engine=True)
-            net.work_per_batch = work_per_batch
+            net.threads = threads
             net.engine_key = self._engine_key(device, module_)
             _ENGINES[module_] = net
             return self
@@ -798,7 +800,7 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         epochs_before = len(net.history)
         module_ = self.module_
         try:
-            with thread_budget(net.work_per_batch), flush_denormals(), seeded(seed, device):
+            with net.threads, flush_denormals(), seeded(seed, device):
                 net.partial_fit(train_data)
         except BaseException:
             del _ENGINES[module_]  # its module moved away from module_

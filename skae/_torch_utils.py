@@ -4,6 +4,7 @@ import contextlib
 import ctypes
 import functools
 import os
+import threading
 
 import numpy as np
 import torch
@@ -100,21 +101,61 @@ def seeded(seed, device):
         yield
 
 
-@contextlib.contextmanager
-def thread_budget(work_per_batch):
-    """Use one intra-op thread for small batches, the caller's setting otherwise.
+class ThreadBudget:
+    """Intra-op threads for a fit: the caller's count, split between the fits running in this process.
 
-    The caller's thread count is restored on exit.
+    Enter it around training and call :meth:`rebalance` between epochs.
+    torch's thread count cannot be held per Python thread (measured with
+    torch 2.13, OpenMP + MKL, ``benchmarks/thread_probe.py``): once anyone
+    has called ``torch.set_num_threads``, a count set on one thread changes
+    what the others compute with, and threadpoolctl's per-thread OpenMP limit
+    no longer binds at all. So the budget is the process's: fits that run
+    side by side on threads (joblib's threading backend, a Dask worker with
+    several threads, a ``processes=False`` cluster) each take
+    ``caller // running fits`` threads (at least one), the count from before
+    the first of them is restored when the last one ends, and a fit lowers its
+    count at the next epoch when others start (it never raises it: the
+    OpenMP team whose denormals :func:`flush_denormals` flushed must not
+    grow). Small batches use one thread. Worker processes need nothing more:
+    loky and Dask's nanny start them with ``OMP_NUM_THREADS`` at their share,
+    which torch reads at import.
     """
-    previous = torch.get_num_threads()
-    n_threads = 1 if work_per_batch < _PARALLEL_WORK_THRESHOLD else previous
-    if n_threads != previous:
-        torch.set_num_threads(n_threads)
-    try:
-        yield n_threads
-    finally:
-        if torch.get_num_threads() != previous:
-            torch.set_num_threads(previous)
+
+    _lock = threading.Lock()
+    _running = 0
+    _caller = None
+    _changed = False  # whether a running fit set the count
+
+    def __init__(self, work_per_batch):
+        self.small = work_per_batch < _PARALLEL_WORK_THRESHOLD
+
+    def __enter__(self):
+        with ThreadBudget._lock:
+            if ThreadBudget._running == 0:
+                ThreadBudget._caller, ThreadBudget._changed = torch.get_num_threads(), False
+            ThreadBudget._running += 1
+            self.ceiling = self._share()
+        self._set(self.ceiling)
+        return self
+
+    def _share(self):
+        return 1 if self.small else max(1, ThreadBudget._caller // ThreadBudget._running)
+
+    def rebalance(self):
+        """Lower this fit's threads to its share when more fits run than when it started."""
+        self._set(min(self.ceiling, self._share()))
+
+    def __exit__(self, *exc_info):
+        with ThreadBudget._lock:
+            ThreadBudget._running -= 1
+            if ThreadBudget._running == 0 and ThreadBudget._changed:
+                torch.set_num_threads(ThreadBudget._caller)
+
+    @staticmethod
+    def _set(n_threads):
+        if torch.get_num_threads() != n_threads:
+            ThreadBudget._changed = True
+            torch.set_num_threads(n_threads)
 
 
 @contextlib.contextmanager

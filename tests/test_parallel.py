@@ -1,0 +1,109 @@
+"""Fits in parallel: threads shared without oversubscription and restored; Dask grid search and ParallelPostFit."""
+
+import threading
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from joblib import Parallel, delayed
+from skorch.callbacks import Callback
+
+from skae import AutoencoderTransformer
+from skae import _torch_utils
+
+
+class RecordThreads(Callback):
+    """Records torch's thread count at each epoch; waits after epoch 1 until ``barrier`` fills."""
+
+    def __init__(self, barrier=None):
+        self.barrier = barrier
+
+    def initialize(self):
+        self.counts_ = []
+        return self
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.counts_.append(torch.get_num_threads())
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.barrier is not None and len(net.history) == 1:
+            self.barrier.wait()  # every fit has started
+
+
+@pytest.fixture
+def two_threads():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(previous)
+
+
+def _fit(X, recorder):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        AutoencoderTransformer(4, hidden_layer_sizes=(16,), max_iter=3, random_state=0, callbacks=[recorder]).fit(X)
+    return recorder.counts_
+
+
+@pytest.mark.parametrize("big", [True, False])
+def test_parallel_fits_split_the_threads_and_restore_them(digits, two_threads, monkeypatch, big):
+    # Every net counts as big enough for several threads (or none does).
+    monkeypatch.setattr(_torch_utils, "_PARALLEL_WORK_THRESHOLD", 0 if big else float("inf"))
+    X = digits[0][:300]
+    assert _fit(X, RecordThreads()) == ([2, 2, 2] if big else [1, 1, 1])
+    barrier = threading.Barrier(2, timeout=60)
+    counts = Parallel(n_jobs=2, backend="threading")(delayed(_fit)(X, RecordThreads(barrier)) for _ in range(2))
+    # From epoch 2 on, both fits run: one thread each, never 2 + 2 on 2 cores.
+    assert [c[1:] for c in counts] == [[1, 1], [1, 1]]
+    assert torch.get_num_threads() == 2
+    later = []
+    thread = threading.Thread(target=lambda: later.append(torch.get_num_threads()))
+    thread.start()
+    thread.join()
+    assert later == [2]
+
+
+@pytest.fixture
+def dask_client():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, host="127.0.0.1", protocol="tcp", dashboard_address=None
+    ) as cluster, distributed.Client(cluster) as client:
+        yield client
+
+
+def test_grid_search_on_dask_equals_n_jobs_1(digits, dask_client):
+    from joblib import parallel_config
+    from sklearn.model_selection import GridSearchCV
+
+    X = digits[0][:400]
+    grid = {"n_components": [2, 8], "alpha": [1e-4, 1e-1]}
+    estimator = AutoencoderTransformer(hidden_layer_sizes=(16,), max_iter=20, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        serial = GridSearchCV(estimator, grid, cv=3, n_jobs=1).fit(X)
+        with parallel_config(backend="dask"):
+            on_dask = GridSearchCV(estimator, grid, cv=3, n_jobs=2).fit(X)
+    assert on_dask.best_params_ == serial.best_params_
+    np.testing.assert_allclose(
+        on_dask.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"], rtol=1e-6
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_parallel_post_fit_and_map_blocks_on_a_dask_array_equal_in_memory(digits, dask_client, dtype):
+    da = pytest.importorskip("dask.array")
+    wrappers = pytest.importorskip("dask_ml.wrappers")
+    X = digits[0].astype(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = wrappers.ParallelPostFit(AutoencoderTransformer(4, hidden_layer_sizes=(16,), max_iter=5, random_state=0)).fit(X)
+    fitted = model._postfit_estimator
+    blocks = da.from_array(X, chunks=(500, X.shape[1]))
+    codes = model.transform(blocks).compute()
+    assert codes.dtype == dtype
+    np.testing.assert_array_equal(codes, fitted.transform(X))
+    # score_samples has no wrapper: map_blocks, dropping the feature axis.
+    scores = blocks.map_blocks(fitted.score_samples, drop_axis=1, dtype=dtype).compute()
+    np.testing.assert_array_equal(scores, fitted.score_samples(X))
