@@ -87,7 +87,7 @@ def test_grid_search_on_dask_equals_n_jobs_1(digits, dask_client):
             on_dask = GridSearchCV(estimator, grid, cv=3, n_jobs=2).fit(X)
     assert on_dask.best_params_ == serial.best_params_
     np.testing.assert_allclose(
-        on_dask.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"], rtol=1e-6
+        on_dask.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"], rtol=1e-5
     )
 
 
@@ -103,7 +103,9 @@ def test_parallel_post_fit_and_map_blocks_on_a_dask_array_equal_in_memory(digits
     blocks = da.from_array(X, chunks=(500, X.shape[1]))
     codes = model.transform(blocks).compute()
     assert codes.dtype == dtype
-    np.testing.assert_array_equal(codes, fitted.transform(X))
+    # Blocks of 500 rows: matrix products may round differently in the last bit.
+    tolerance = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(codes, fitted.transform(X), rtol=tolerance, atol=tolerance)
     # score_samples has no wrapper: map_blocks, dropping the feature axis.
     scores = blocks.map_blocks(fitted.score_samples, drop_axis=1, dtype=dtype).compute()
-    np.testing.assert_array_equal(scores, fitted.score_samples(X))
+    np.testing.assert_allclose(scores, fitted.score_samples(X), rtol=tolerance)
