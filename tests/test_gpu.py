@@ -52,7 +52,8 @@ def test_inference_runs_on_the_training_gpu_in_the_input_dtype(digits):
         np.testing.assert_allclose(codes, on_cpu.transform(X.astype(dtype)), rtol=rtol, atol=rtol)
         scores = model.score_samples(X.astype(dtype))
         np.testing.assert_allclose(scores, on_cpu.score_samples(X.astype(dtype)), rtol=rtol)
-    assert recorded == [("cuda", torch.float32), ("cuda", torch.float64)]
+    # transform and score_samples each run the encoder once per dtype, on the training GPU
+    assert recorded == [("cuda", torch.float32)] * 2 + [("cuda", torch.float64)] * 2
 
 
 def test_cuda_model_predicts_on_cpu_where_cuda_is_hidden(digits, monkeypatch):
