@@ -223,7 +223,9 @@ def outputs_loaded_in_a_fresh_process_without_cuda(model, X, folder):
     (folder / "model.pkl").write_bytes(pickle.dumps(model))
     np.save(folder / "X.npy", X)
     repository = str(Path(__file__).resolve().parents[1])
-    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "PYTHONPATH": repository}
+    # The repository goes first; the caller's PYTHONPATH (where dependencies may live) is kept.
+    python_path = os.pathsep.join(filter(None, [repository, os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "PYTHONPATH": python_path}
     subprocess.run([sys.executable, "-c", _LOADER, str(folder)], check=True, env=env, cwd=repository, timeout=300)
     return np.load(folder / "outputs.npy")
 
