@@ -103,7 +103,7 @@ class ChunkedDataset:
         return rows
 
 
-class ChunkedBatches:
+class ChunkedBatches(TensorBatches):
     """Mini-batches of a :class:`ChunkedDataset`, chunk by chunk.
 
     When shuffling, every epoch visits the blocks in a fresh random order, so
@@ -112,15 +112,6 @@ class ChunkedBatches:
     the current one trains (file and dask reads release the GIL), so at most
     two chunks are in memory.
     """
-
-    def __init__(self, dataset, batch_size, shuffle=False, generator=None):
-        self.dataset = dataset
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.generator = generator
-
-    def __len__(self):
-        return math.ceil(len(self.dataset) / self.batch_size)
 
     def chunks(self):
         """The blocks of each chunk, in this epoch's order."""
