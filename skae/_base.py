@@ -711,8 +711,7 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
             train_rows, valid_rows = self._split(len(X), rng, use_validation=use_validation)
             train_data = self._dataset(X, weights, train_rows, device)
             valid_data = None if valid_rows is None else self._dataset(X, weights, valid_rows, device)
-            # "auto" is MLPRegressor's min(200, n_samples); larger sizes are clipped to the data.
-            batch_size = min(200 if self.batch_size == "auto" else self.batch_size, len(train_rows))
+            batch_size = min(self._requested_batch_size(), len(train_rows))
 
         continuing = incremental and self._is_fitted()
         if continuing:
@@ -891,7 +890,7 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         ``rng``, are held out of the stream.
         """
         n_samples, n_features = X.shape
-        batch_size = 200 if self.batch_size == "auto" else self.batch_size
+        batch_size = self._requested_batch_size()
         if self.chunk_size == "auto":
             chunk_rows = max(1, (_AUTO_CHUNK_BYTES // (4 * n_features)) // batch_size) * batch_size
         else:
@@ -919,6 +918,10 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         train_data = dataset(blocks)
         batch_size = min(batch_size, len(train_data))
         return train_data, None if valid_blocks is None else dataset(valid_blocks), batch_size
+
+    def _requested_batch_size(self):
+        """``batch_size`` with "auto" as MLPRegressor's 200; callers clip it to the rows they train on."""
+        return 200 if self.batch_size == "auto" else self.batch_size
 
     def _split(self, n_samples, rng, use_validation):
         rows = np.arange(n_samples)
