@@ -62,8 +62,10 @@ X = X / 16
 X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=0)
 
 # %%
-# The variant's difference on top: exactly k active units
-# -------------------------------------------------------
+# The variant's difference on top: k active units
+# -----------------------------------------------
+# Training keeps the ``k`` largest units; ``transform`` keeps
+# ``transform_k_factor * k`` (2k by default, the paper's alpha).
 sparse = SparseAE(
     64, k=6, encoder=partial(ResidualMLP, width=96), decoder=residual_decoder,
     loss="binary_crossentropy", max_iter=40, random_state=0,

