@@ -57,6 +57,7 @@ from ._torch_utils import (
     supports_fused_adam,
     to_numpy,
     to_tensor,
+    training_randomness,
 )
 from ._training import (
     ChunkedBatches,
@@ -781,7 +782,7 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
             callbacks=callbacks,
             verbose=self.verbose,
         )
-        with threads, flush_denormals(), seeded(train_seed, device):
+        with threads, flush_denormals(), training_randomness(train_seed, device, module):
             net.initialize()
             if optimizer_state is not None:
                 net.optimizer_.load_state_dict(optimizer_state)
@@ -815,7 +816,7 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         epochs_before = len(net.history)
         module_ = self.module_
         try:
-            with net.threads, flush_denormals(), seeded(seed, device):
+            with net.threads, flush_denormals(), training_randomness(seed, device, net.module_):
                 net.partial_fit(train_data)
         except BaseException:
             del _ENGINES[module_]  # its module moved away from module_

@@ -79,26 +79,139 @@ def to_numpy(tensor, dtype):
     return tensor.detach().to("cpu").numpy().astype(dtype, copy=False)
 
 
+# torch's global generator is one per process: fits on threads of one process
+# (joblib's threading backend, Dask threaded workers) that seeded and forked
+# it at the same time interleaved their draws and could restore each other's
+# state into the caller's. Whatever still has to draw from it (module
+# initialisation, user layers such as nn.Dropout) holds this lock meanwhile.
+# Reentrant: a module builder may itself build under ``seeded``.
+_GLOBAL_RNG_LOCK = threading.RLock()
+
+
 @contextlib.contextmanager
 def seeded(seed, device):
-    """Run the block with torch's RNG seeded, restoring the caller's RNG state after.
+    """Run the block with torch's global RNG seeded, restoring the caller's RNG state after.
 
-    Module initialisation, shuffling, corruption and sampling all draw from
-    torch's global generator; forking it makes ``random_state`` reproducible
-    without touching the user's own torch randomness.
+    For what can only draw from the global generator: nn.Linear's
+    initialisation, a user's module builder, nn.Dropout. The block holds a
+    process-wide lock, so seeded blocks on several threads run one at a time
+    and each sees only its own seed; keep it short (skae's own draws use
+    :func:`random_stream` instead, which needs no lock).
     """
-    if device.type == "cpu":
-        # torch.manual_seed also queues seeding of every accelerator type,
-        # each recording a stack trace while CUDA is not initialised: 1.2 ms
-        # of a 2.3 ms one-epoch fit on 100 x 64 (cProfile). Only the CPU
-        # generator is drawn from here, and it gets the same seed.
-        with torch.random.fork_rng(devices=[]):
-            torch.default_generator.manual_seed(seed)
+    with _GLOBAL_RNG_LOCK:
+        if device.type == "cpu":
+            # torch.manual_seed also queues seeding of every accelerator type,
+            # each recording a stack trace while CUDA is not initialised: 1.2 ms
+            # of a 2.3 ms one-epoch fit on 100 x 64 (cProfile). Only the CPU
+            # generator is drawn from here, and it gets the same seed.
+            with torch.random.fork_rng(devices=[]):
+                torch.default_generator.manual_seed(seed)
+                yield
+            return
+        with torch.random.fork_rng(devices=[device.index or 0], device_type=device.type):
+            torch.manual_seed(seed)
             yield
-        return
-    with torch.random.fork_rng(devices=[device.index or 0], device_type=device.type):
-        torch.manual_seed(seed)
+
+
+# skae's own draws (corruption noise, the VAE's reparameterisation, the
+# contractive penalty's projections, VAE sampling) come from per-fit
+# generators rather than torch's global one: a fit runs on one thread, so a
+# thread-local stream gives each fit its own reproducible draws with no lock
+# and leaves the caller's torch RNG alone, however many fits overlap. The
+# draws happen deep inside modules and losses; a thread-local reaches them
+# without threading a generator argument through every forward signature
+# (user modules keep the plain ``forward(x)`` protocol).
+_streams = threading.local()
+
+
+class _RandomStream:
+    """One generator per device, each seeded with ``seed`` when first drawn from."""
+
+    def __init__(self, seed):
+        self.seed = seed
+        self.generators = {}
+
+    def generator(self, device):
+        generator = self.generators.get(device)
+        if generator is None:
+            generator = self.generators[device] = torch.Generator(device=device).manual_seed(self.seed)
+        return generator
+
+
+@contextlib.contextmanager
+def random_stream(seed):
+    """Make :func:`randn_like`, :func:`rand_like` and :func:`bernoulli` on this thread draw from generators seeded with ``seed``.
+
+    Outside such a block they draw from torch's global generator, as plain
+    torch modules do.
+    """
+    previous = getattr(_streams, "current", None)
+    _streams.current = _RandomStream(seed)
+    try:
         yield
+    finally:
+        _streams.current = previous
+
+
+def _generator(device):
+    stream = getattr(_streams, "current", None)
+    return None if stream is None else stream.generator(device)
+
+
+def randn_like(x):
+    """Standard normal draws shaped like ``x``, from this thread's :func:`random_stream`."""
+    return torch.randn_like(x, generator=_generator(x.device))
+
+
+def rand_like(x):
+    """Uniform [0, 1) draws shaped like ``x``, from this thread's :func:`random_stream`."""
+    return torch.rand_like(x, generator=_generator(x.device))
+
+
+def bernoulli(probabilities):
+    """0/1 draws with the given probabilities, from this thread's :func:`random_stream`."""
+    return torch.bernoulli(probabilities, generator=_generator(probabilities.device))
+
+
+# Layers that draw from torch's global generator in training mode.
+_GLOBAL_RNG_LAYERS = (torch.nn.modules.dropout._DropoutNd, torch.nn.RReLU)
+
+
+def draws_from_global_rng(module):
+    """Whether ``module`` may draw from torch's global generator while training.
+
+    True for dropout and RReLU layers, for torch layers with a ``dropout``
+    setting (nn.MultiheadAttention, nn.LSTM), and for any layer whose class
+    is neither torch's nor skae's: its ``forward`` may call ``torch.rand*``,
+    and skae cannot tell, so it errs on the side of reproducibility.
+    """
+    return any(
+        not type(layer).__module__.startswith(("torch.nn.", "skae."))
+        or isinstance(layer, _GLOBAL_RNG_LAYERS)
+        or bool(getattr(layer, "dropout", 0))
+        for layer in module.modules()
+    )
+
+
+@contextlib.contextmanager
+def training_randomness(seed, device, module):
+    """The randomness of a training run: skae's draws from a stream seeded with ``seed``.
+
+    A ``module`` that may draw from the global generator (nn.Dropout, a
+    user's own layer class: :func:`draws_from_global_rng`) also trains under
+    :func:`seeded`, so that ``random_state`` still makes it reproducible:
+    such fits hold the global RNG lock and run one at a time on the threads
+    of a process.
+    """
+    # The engine's shuffling generator is seeded with ``seed`` too: a seed of
+    # its own keeps the noise from replaying the shuffle's raw draws.
+    seed = int(np.random.SeedSequence([seed, 1]).generate_state(1)[0])
+    with random_stream(seed):
+        if draws_from_global_rng(module):
+            with seeded(seed, device):
+                yield
+        else:
+            yield
 
 
 class ThreadBudget:

@@ -11,7 +11,7 @@ from torch import nn
 
 from ._base import INFERENCE_DTYPE, BaseAutoencoder, document
 from ._compat import Interval, StrOptions
-from ._torch_utils import seeded, to_numpy, to_tensor
+from ._torch_utils import bernoulli, random_stream, randn_like, to_numpy, to_tensor, training_randomness
 from .losses import LOG_2PI, bernoulli_nll, gaussian_nll, kl_standard_normal
 from .nn import VariationalAutoencoder, output_shape
 
@@ -202,7 +202,7 @@ class VAE(BaseAutoencoder):
         """E_q ||x - decoder(z)||^2 / n_features over the training data, z drawn from q(z|x) (float64)."""
         module = self.module_.train()
         total = 0.0
-        with seeded(self._score_seed, torch.device("cpu")), torch.no_grad():
+        with training_randomness(self._score_seed, torch.device("cpu"), module), torch.no_grad():
             for start in range(0, len(X), 4096):
                 rows = to_tensor(X[start : start + 4096], dtype=INFERENCE_DTYPE)
                 total += float(((rows - module(rows)[0]) ** 2).sum())
@@ -317,14 +317,14 @@ class VAE(BaseAutoencoder):
         seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
         self._ensure_eval_mode()
         module = self.module_
-        with seeded(seed, torch.device("cpu")), torch.inference_mode():
+        with random_stream(seed), torch.inference_mode():
             x = to_tensor(X, dtype=INFERENCE_DTYPE)
             mean, log_var = module.posterior(x)
-            output = module.decode(mean + torch.exp(0.5 * log_var) * torch.randn_like(mean))
+            output = module.decode(mean + torch.exp(0.5 * log_var) * randn_like(mean))
             if self._is_bernoulli():
-                draw = torch.bernoulli(torch.sigmoid(output))
+                draw = bernoulli(torch.sigmoid(output))
             else:
-                draw = output + torch.exp(0.5 * module.log_noise_var) * torch.randn_like(output)
+                draw = output + torch.exp(0.5 * module.log_noise_var) * randn_like(output)
         return to_numpy(draw, X.dtype)
 
     def sample(self, n_samples=1, random_state=None):

@@ -12,6 +12,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from ._torch_utils import randn_like
+
 LOG_2PI = math.log(2 * math.pi)
 
 
@@ -112,7 +114,7 @@ def jacobian_frobenius_projection(function, x, n_projections=1):
         for _ in range(n_projections):
             probe = torch.zeros_like(code, requires_grad=True)
             (transposed,) = torch.autograd.grad(code, inputs, probe, create_graph=True)
-            (directional,) = torch.autograd.grad(transposed, probe, torch.randn_like(x), create_graph=True)
+            (directional,) = torch.autograd.grad(transposed, probe, randn_like(x), create_graph=True)
             total = total + (directional**2).sum(dim=1)
     return total / n_projections
 

@@ -9,12 +9,18 @@ Variants swap one piece: a corruption that is active only in training mode
 Gaussian encoder with reparameterisation (``VAE``). The encoder and decoder are
 an :func:`mlp`, the convolutional :class:`ConvEncoder` / :class:`ConvDecoder`
 for images, or any module of the user's that maps 2-D batches to 2-D batches.
+
+Their random draws go through :func:`skae._torch_utils.randn_like` and
+friends: inside a fit they come from the fit's own generator, elsewhere from
+torch's global one.
 """
 
 import math
 
 import torch
 from torch import nn
+
+from ._torch_utils import rand_like, randn_like
 
 ACTIVATIONS = {
     "identity": nn.Identity,
@@ -255,7 +261,7 @@ class GaussianNoise(nn.Module):
     def forward(self, x):
         if not self.training:
             return x
-        return x + self.level * torch.randn_like(x)
+        return x + self.level * randn_like(x)
 
 
 class Masking(nn.Module):
@@ -268,7 +274,7 @@ class Masking(nn.Module):
     def forward(self, x):
         if not self.training:
             return x
-        return x * (torch.rand_like(x) >= self.level)
+        return x * (rand_like(x) >= self.level)
 
 
 class SaltAndPepper(nn.Module):
@@ -287,8 +293,8 @@ class SaltAndPepper(nn.Module):
     def forward(self, x):
         if not self.training:
             return x
-        corrupt = torch.rand_like(x) < self.level
-        salt = torch.rand_like(x) < 0.5
+        corrupt = rand_like(x) < self.level
+        salt = rand_like(x) < 0.5
         return torch.where(corrupt, torch.where(salt, self.high, self.low), x)
 
 
@@ -361,5 +367,5 @@ class VariationalAutoencoder(nn.Module):
 
     def forward(self, x):
         mean, log_var = self.posterior(x)
-        z = mean + torch.exp(0.5 * log_var) * torch.randn_like(mean) if self.training else mean
+        z = mean + torch.exp(0.5 * log_var) * randn_like(mean) if self.training else mean
         return self.decode(z), (mean, log_var)
