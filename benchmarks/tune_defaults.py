@@ -102,6 +102,7 @@ VARIANTS = {
     "b20": {"batches": (20, 8)},
     "b4+tkf2": {"batches": (4, 32), "transform_k_factor": 2.0},
     "b4+tkf3": {"batches": (4, 32), "transform_k_factor": 3.0},
+    "b4+tkf2+a1e-3": {"batches": (4, 32), "transform_k_factor": 2.0, "alpha": 1e-3},
     "b10+tkf2": {"batches": (10, 16), "transform_k_factor": 2.0},
     "b10+tkf3": {"batches": (10, 16), "transform_k_factor": 3.0},
 }
