@@ -13,6 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
+from skorch.callbacks import Callback
 
 from skae import (
     VAE,
@@ -190,15 +191,51 @@ def test_contractive_projection_emits_no_torch_warning():
         ContractiveAE(4, hidden_layer_sizes=(8,), jacobian="projection", max_iter=2, tol=1.0, n_iter_no_change=1).fit(X)
 
 
+@pytest.mark.parametrize("n_samples", [1000, 142], ids=["1000_rows", "142_rows"])
 @pytest.mark.parametrize("estimator", AUTOENCODERS, ids=lambda cls: cls.__name__)
-def test_default_fit_on_ordinary_data_stops_by_its_own_rule(estimator):
+def test_default_fit_on_ordinary_data_stops_by_its_own_rule(estimator, n_samples):
     # Standardised tabular data (13 features on 4 factors plus noise): the stopping rule, not max_iter, ends the fit.
+    # 142 rows is one batch of MLPRegressor's min(200, n): ContractiveAE then reached max_iter.
     rng = np.random.RandomState(0)
-    X = StandardScaler().fit_transform(rng.normal(size=(1000, 4)) @ rng.normal(size=(4, 13)) + 0.3 * rng.normal(size=(1000, 13)))
+    X = StandardScaler().fit_transform(rng.normal(size=(n_samples, 4)) @ rng.normal(size=(4, 13)) + 0.3 * rng.normal(size=(n_samples, 13)))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model = estimator(random_state=0).fit(X)
     assert model.n_iter_ < model.max_iter
+
+
+def test_default_contractive_fit_on_wine_sized_real_data_stops_by_its_own_rule(shared_data):
+    # 142 rows of ODDS pima (a development set; wine has 142 training rows per fold): with one
+    # batch per epoch (MLPRegressor's min(200, n)) ContractiveAE reached max_iter=1000 here;
+    # with the "auto" rule's 4 batches it stops at epoch 860.
+    data = np.load(shared_data / "outliers" / "pima.npz")
+    X = StandardScaler().fit_transform(data["X"][:142])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = ContractiveAE(random_state=0).fit(X)
+    assert model.n_iter_ < model.max_iter
+
+
+@pytest.mark.parametrize(
+    "n_samples, batch_size, batches",
+    [(20, "auto", 1), (100, "auto", 4), (142, "auto", 4), (799, "auto", 4), (800, "auto", 4), (1000, "auto", 5),
+     (142, 200, 1), (142, 50, 3)],
+)
+def test_auto_batch_size_gives_small_data_several_steps_per_epoch(n_samples, batch_size, batches):
+    class CountBatches(Callback):
+        def on_train_begin(self, net, **kwargs):
+            self.per_epoch = []
+
+        def on_epoch_begin(self, net, **kwargs):
+            self.per_epoch.append(0)
+
+        def on_batch_end(self, net, training=False, **kwargs):
+            self.per_epoch[-1] += training
+
+    counter = CountBatches()
+    X = np.random.RandomState(0).normal(size=(n_samples, 3))
+    AutoencoderTransformer(2, batch_size=batch_size, max_iter=2, callbacks=[("count", counter)]).fit(X)
+    assert counter.per_epoch == [batches, batches]
 
 
 # ------------------------------------------------------------- README usage block
