@@ -9,7 +9,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 from torch import nn
 
-from ._base import INFERENCE_DTYPE, BaseAutoencoder, document
+from ._base import INFERENCE_DTYPE, BaseAutoencoder, document, fit_seeds
 from ._compat import Interval, StrOptions
 from ._torch_utils import bernoulli, random_stream, randn_like, to_numpy, to_tensor, training_randomness
 from .losses import LOG_2PI, bernoulli_nll, gaussian_nll, kl_standard_normal
@@ -187,10 +187,10 @@ class VAE(BaseAutoencoder):
 
     def _set_fitted_statistics(self, X):
         # The scores' posterior draws are fixed when the model is fitted (a draw
-        # of their own, after the two seeds ``_train`` takes): a fitted VAE's
+        # of their own, after the three seeds ``_train`` takes): a fitted VAE's
         # score_samples is then a deterministic function of the row, like
         # PCA's, even with random_state=None.
-        self._score_seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max, size=3)[-1])
+        self._score_seed = fit_seeds(self.random_state, 4)[-1]
         means = self._predict(lambda module, rows: module.encode(rows), X)  # not transform: X is already validated
         self.n_active_units_ = int(np.sum(np.var(means, axis=0) > 0.01))
         if not self._is_bernoulli():

@@ -22,7 +22,8 @@ def test_closed_form_matches_autograd(activation):
     torch.manual_seed(0)
     encoder = mlp([7, 5], "identity", activation).double()
     x = torch.randn(9, 7, dtype=torch.float64)
-    closed = jacobian_frobenius_closed_form(encoder[0], encoder[1], x)
+    activation_layer = encoder[1] if len(encoder) > 1 else torch.nn.Identity()  # mlp adds no identity layer
+    closed = jacobian_frobenius_closed_form(encoder[0], activation_layer, x)
     torch.testing.assert_close(closed, brute_force(encoder, x), rtol=1e-5, atol=1e-8)
 
 
