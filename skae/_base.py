@@ -64,6 +64,7 @@ from ._training import (
     ChunkedDataset,
     AutoencoderNet,
     TensorDataset,
+    on_device,
     progress_callbacks,
     schedule_callback,
     stopping_callback,
@@ -769,7 +770,7 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         callbacks += list(self.callbacks or [])
 
         net = AutoencoderNet(
-            module,
+            on_device(module, device),
             objective=self._objective,
             generator=generator,
             valid_dataset=valid_data,
