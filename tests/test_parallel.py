@@ -113,11 +113,24 @@ def test_parallel_post_fit_and_map_blocks_on_a_dask_array_equal_in_memory(digits
         model = wrappers.ParallelPostFit(AutoencoderTransformer(4, hidden_layer_sizes=(16,), max_iter=5, random_state=0)).fit(X)
     fitted = model._postfit_estimator
     blocks = da.from_array(X, chunks=(500, X.shape[1]))
-    codes = model.transform(blocks).compute()
+    lazy = model.transform(blocks)
+    # dask-ml does not pass the output's chunks to map_blocks: the lazy array
+    # claims the input's width (devices.rst documents it; when this fails,
+    # dask-ml fixed it and the page should say so).
+    assert lazy.shape == X.shape
+    codes = lazy.compute()
     assert codes.dtype == dtype
     # Blocks of 500 rows: matrix products may round differently in the last bit.
     tolerance = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(codes, fitted.transform(X), rtol=tolerance, atol=tolerance)
+    # The documented workarounds get the lazy shape right, before computing.
+    expected_shape = (len(X), fitted.n_components)
+    mapped = blocks.map_blocks(fitted.transform, chunks=(blocks.chunks[0], (fitted.n_components,)), dtype=dtype)
+    measured = model.transform(blocks).compute_chunk_sizes()
+    for workaround in (mapped, measured):
+        assert workaround.shape == expected_shape
+        assert workaround[:, -1:].shape == (len(X), 1)
+        np.testing.assert_allclose(workaround.compute(), fitted.transform(X), rtol=tolerance, atol=tolerance)
     # score_samples has no wrapper: map_blocks, dropping the feature axis.
     scores = blocks.map_blocks(fitted.score_samples, drop_axis=1, dtype=dtype).compute()
     np.testing.assert_allclose(scores, fitted.score_samples(X), rtol=tolerance)
