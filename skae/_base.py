@@ -194,7 +194,8 @@ _BASE_PARAMETERS_DOC = """    hidden_layer_sizes : tuple of int, default=(100,)
     inference_device : {"cpu", "cuda", "cuda:N", "mps", "auto"}, torch.device or None, \
 default=None
         Where ``transform``, ``inverse_transform``, ``reconstruct``,
-        ``score_samples`` and ``jacobian_norm`` run. None: the device training
+        ``score_samples`` and ``jacobian_norm`` run (and a VAE's ``sample``,
+        ``sample_reconstruction`` and ``interpolate``). None: the device training
         ran on when it is usable here, else the CPU (a model trained on a GPU
         and loaded on a machine without one predicts on the CPU). They compute
         in the input's float dtype: float32 input in float32, float64 in

@@ -11,7 +11,7 @@ from torch import nn
 
 from ._base import INFERENCE_DTYPE, BaseAutoencoder, document, fit_seeds
 from ._compat import Interval, StrOptions
-from ._torch_utils import bernoulli, random_stream, randn_like, to_numpy, to_tensor, training_randomness
+from ._torch_utils import bernoulli, random_stream, randn_like, to_tensor, training_randomness
 from .losses import LOG_2PI, bernoulli_nll, gaussian_nll, kl_standard_normal
 from .nn import VariationalAutoencoder, output_shape
 
@@ -315,17 +315,15 @@ class VAE(BaseAutoencoder):
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-        self._ensure_eval_mode()
-        module = self.module_
-        with random_stream(seed), torch.inference_mode():
-            x = to_tensor(X, dtype=INFERENCE_DTYPE)
-            mean, log_var = module.posterior(x)
-            output = module.decode(mean + torch.exp(0.5 * log_var) * randn_like(mean))
-            if self._is_bernoulli():
-                draw = bernoulli(torch.sigmoid(output))
-            else:
-                draw = output + torch.exp(0.5 * module.log_noise_var) * randn_like(output)
-        return to_numpy(draw, X.dtype)
+        with random_stream(seed):
+            return self._predict(self._draw_reconstruction, X)
+
+    def _draw_reconstruction(self, module, x):
+        mean, log_var = module.posterior(x)
+        output = module.decode(mean + torch.exp(0.5 * log_var) * randn_like(mean))
+        if self._is_bernoulli():
+            return bernoulli(torch.sigmoid(output))
+        return output + torch.exp(0.5 * module.log_noise_var) * randn_like(output)
 
     def sample(self, n_samples=1, random_state=None):
         """Generate data: latent draws from the prior N(0, I), decoded to their mean.
@@ -346,11 +344,11 @@ class VAE(BaseAutoencoder):
         check_is_fitted(self)
         _check_count(n_samples, "n_samples", 1)
         seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+        # Drawn on the CPU in float64 whatever the inference device: a seed
+        # gives the same latent draws everywhere.
         generator = torch.Generator().manual_seed(seed)
-        z = torch.randn((n_samples, self.n_components), generator=generator, dtype=INFERENCE_DTYPE)
-        with torch.inference_mode():
-            self._ensure_eval_mode()
-            return to_numpy(self._output_mean(self.module_.decode(z)), np.float64)
+        z = torch.randn((n_samples, self.n_components), generator=generator, dtype=INFERENCE_DTYPE).numpy()
+        return self._predict(lambda module, codes: self._output_mean(module.decode(codes)), z)
 
     def interpolate(self, x_start, x_end, n_steps=8):
         """Decode a straight path in latent space between the posterior means of two inputs.
@@ -371,13 +369,9 @@ class VAE(BaseAutoencoder):
         _check_count(n_steps, "n_steps", 2)
         ends = np.vstack([np.atleast_2d(x_start), np.atleast_2d(x_end)])
         ends = self._validate_X(check_array(ends, dtype=[np.float64, np.float32]), reset=False)
-        self._ensure_eval_mode()
-        with torch.inference_mode():
-            module = self.module_
-            start, end = module.encode(to_tensor(ends, dtype=INFERENCE_DTYPE))
-            weights = torch.linspace(0, 1, n_steps, dtype=INFERENCE_DTYPE).unsqueeze(1)
-            path = self._output_mean(module.decode((1 - weights) * start + weights * end))
-        return to_numpy(path, ends.dtype)
+        start, end = self._predict(lambda module, rows: module.encode(rows), ends)
+        weights = np.linspace(0, 1, n_steps, dtype=ends.dtype)[:, None]
+        return self._predict(lambda module, codes: self._output_mean(module.decode(codes)), (1 - weights) * start + weights * end)
 
 
 def _check_count(value, name, minimum):

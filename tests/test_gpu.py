@@ -93,3 +93,24 @@ def test_convolutional_networks_train_on_the_gpu(digits):
     assert isinstance(model.module_.encoder, ConvEncoder)
     loaded = pickle.loads(pickle.dumps(model))
     np.testing.assert_allclose(loaded.transform(digits[0][:10]), model.transform(digits[0][:10]), rtol=1e-5, atol=1e-6)
+
+
+def test_vae_sample_and_interpolate_run_on_the_training_gpu(digits):
+    X = digits[0][:500]
+    model = VAE(8, max_iter=3, device="cuda", random_state=0).fit(X)
+    recorded = []
+    for dtype in (np.float32, np.float64):
+        module = model._inference_module(dtype)[0]
+        module.decoder.register_forward_hook(lambda m, args, out: recorded.append((args[0].device.type, args[0].dtype)))
+    samples = model.sample(5, random_state=0)
+    path = model.interpolate(X[0].astype(np.float32), X[1].astype(np.float32), n_steps=4)
+    drawn = model.sample_reconstruction(X[:5], random_state=0)
+    assert recorded == [("cuda", torch.float64), ("cuda", torch.float32), ("cuda", torch.float64)]
+    assert samples.dtype == np.float64 and path.dtype == np.float32 and drawn.shape == (5, X.shape[1])
+    np.testing.assert_array_equal(model.sample(5, random_state=0), samples)
+    # The latent draws are made on the CPU: the same samples as on the CPU, up to rounding.
+    on_cpu = pickle.loads(pickle.dumps(model)).set_params(inference_device="cpu")
+    np.testing.assert_allclose(on_cpu.sample(5, random_state=0), samples, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(
+        on_cpu.interpolate(X[0].astype(np.float32), X[1].astype(np.float32), n_steps=4), path, rtol=1e-4, atol=1e-5
+    )

@@ -104,6 +104,30 @@ def test_sample_and_interpolate_shapes_dtypes_and_reproducibility(bernoulli_vae,
     np.testing.assert_allclose(path[[0, -1]], ends, rtol=1e-5, atol=1e-6)
 
 
+def test_sample_and_interpolate_run_through_the_inference_path(bernoulli_vae, digits):
+    # Like transform: in batches of inference_batch_size, in the input's dtype.
+    vae = copy.deepcopy(bernoulli_vae).set_params(inference_batch_size=4)
+    recorded = []
+    for dtype in (np.float32, np.float64):
+        module = vae._inference_module(dtype)[0]
+        module.decoder.register_forward_hook(lambda m, args, out: recorded.append((len(args[0]), args[0].dtype)))
+    samples = vae.sample(10, random_state=3)
+    assert recorded == [(4, torch.float64), (4, torch.float64), (2, torch.float64)]
+    np.testing.assert_allclose(samples, bernoulli_vae.sample(10, random_state=3), rtol=1e-12)
+    a, b = digits[0][0].astype(np.float32), digits[0][1].astype(np.float32)
+    recorded.clear()
+    path = vae.interpolate(a, b, n_steps=3)
+    assert path.dtype == np.float32 and recorded == [(3, torch.float32)]
+    np.testing.assert_allclose(path, bernoulli_vae.interpolate(a.astype(np.float64), b.astype(np.float64), n_steps=3), rtol=1e-5)
+    # Naming the CPU changes nothing on a CPU-trained model.
+    on_cpu = copy.deepcopy(bernoulli_vae).set_params(inference_device="cpu")
+    np.testing.assert_array_equal(on_cpu.sample(10, random_state=3), bernoulli_vae.sample(10, random_state=3))
+    X = digits[0][:6]
+    np.testing.assert_array_equal(
+        on_cpu.sample_reconstruction(X, random_state=1), bernoulli_vae.sample_reconstruction(X, random_state=1)
+    )
+
+
 def test_gradients_reach_mean_and_variance_through_the_reparameterisation(digits):
     vae = VAE(4, hidden_layer_sizes=(16,), beta=0.0, max_iter=1, random_state=0).fit(digits[0][:50])
     module = vae.module_.float().train()
