@@ -227,9 +227,9 @@ class ThreadBudget:
     several threads, a ``processes=False`` cluster) each take
     ``caller // running fits`` threads (at least one), the count from before
     the first of them is restored when the last one ends, and a fit lowers its
-    count at the next epoch when others start (it never raises it: the
-    OpenMP team whose denormals :func:`flush_denormals` flushed must not
-    grow). Small batches use one thread. Worker processes need nothing more:
+    count at the next epoch when others start, and takes threads back as
+    they end, never above the count it started with (the OpenMP team whose
+    denormals :func:`flush_denormals` flushed must not grow). Small batches use one thread. Worker processes need nothing more:
     loky and Dask's nanny start them with ``OMP_NUM_THREADS`` at their share,
     which torch reads at import.
     """
@@ -255,7 +255,7 @@ class ThreadBudget:
         return 1 if self.small else max(1, ThreadBudget._caller // ThreadBudget._running)
 
     def rebalance(self):
-        """Lower this fit's threads to its share when more fits run than when it started."""
+        """Set this fit's threads to its current share, at most the count it started with."""
         self._set(min(self.ceiling, self._share()))
 
     def __exit__(self, *exc_info):
