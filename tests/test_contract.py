@@ -238,6 +238,32 @@ def test_auto_batch_size_gives_small_data_several_steps_per_epoch(n_samples, bat
     assert counter.per_epoch == [batches, batches]
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_user_callbacks_get_every_per_batch_hook_with_its_arguments():
+    # The engine notifies per-batch hooks only to callbacks that define them;
+    # one that does must still get each of them, gradients included.
+    class Record(Callback):
+        def on_train_begin(self, net, **kwargs):
+            self.calls = []
+
+        def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+            self.calls.append(("begin", training, len(batch[0])))
+
+        def on_grad_computed(self, net, named_parameters, batch=None, training=False, **kwargs):
+            grads = {name: parameter.grad for name, parameter in named_parameters}
+            self.calls.append(("grad", all(g is not None and bool(g.abs().sum() > 0) for g in grads.values()), len(grads)))
+
+        def on_batch_end(self, net, batch=None, training=False, **kwargs):
+            self.calls.append(("end", training, float(kwargs["loss"]) > 0))
+
+    recorder = Record()
+    X = np.random.RandomState(0).normal(size=(60, 3))
+    ae = AutoencoderTransformer(2, hidden_layer_sizes=(4,), batch_size=30, max_iter=2, callbacks=[("record", recorder)]).fit(X)
+    n_tensors = len(list(ae.module_.parameters()))
+    assert recorder.calls == [("begin", True, 30), ("grad", True, n_tensors), ("end", True, True)] * 4
+    assert ae.n_iter_ == 2
+
+
 # ------------------------------------------------------------- README usage block
 @pytest.mark.slow
 def test_readme_usage_block_runs_as_written():
