@@ -254,7 +254,7 @@ def test_user_callbacks_get_every_per_batch_hook_with_its_arguments():
             self.calls.append(("grad", all(g is not None and bool(g.abs().sum() > 0) for g in grads.values()), len(grads)))
 
         def on_batch_end(self, net, batch=None, training=False, **kwargs):
-            self.calls.append(("end", training, float(kwargs["loss"]) > 0))
+            self.calls.append(("end", training, float(kwargs["loss"].detach()) > 0))
 
     recorder = Record()
     X = np.random.RandomState(0).normal(size=(60, 3))
