@@ -35,7 +35,6 @@ import copy
 import math
 import warnings
 import weakref
-import weakref
 from numbers import Integral, Real
 
 import numpy as np

@@ -229,9 +229,10 @@ class ThreadBudget:
     the first of them is restored when the last one ends, and a fit lowers its
     count at the next epoch when others start, and takes threads back as
     they end, never above the count it started with (the OpenMP team whose
-    denormals :func:`flush_denormals` flushed must not grow). Small batches use one thread. Worker processes need nothing more:
-    loky and Dask's nanny start them with ``OMP_NUM_THREADS`` at their share,
-    which torch reads at import.
+    denormals :func:`flush_denormals` flushed must not grow). Small batches
+    use one thread. Worker processes need nothing more: loky and Dask's
+    nanny start them with ``OMP_NUM_THREADS`` at their share, which torch
+    reads at import.
     """
 
     _lock = threading.Lock()
