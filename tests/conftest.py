@@ -21,6 +21,15 @@ def digits():
     return MinMaxScaler().fit_transform(data.data), data.target
 
 
+@pytest.fixture
+def two_threads():
+    """torch on two intra-op threads for the test (the suite runs on one), restored after."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(previous)
+
+
 @pytest.fixture(scope="session")
 def shared_data():
     if not SHARED_DATA.is_dir():

@@ -37,14 +37,6 @@ class RecordThreads(Callback):
             self.barrier.wait()  # every fit has started
 
 
-@pytest.fixture
-def two_threads():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(previous)
-
-
 def _fit(X, recorder):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -9,14 +9,6 @@ from skae import AutoencoderTransformer
 from skae._torch_utils import _flushing_denormals, _run_on_openmp_threads, _torch_gomp_parallel, flush_denormals
 
 
-@pytest.fixture
-def two_threads():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(previous)
-
-
 def flags_on_openmp_threads():
     flags = []
     _run_on_openmp_threads(lambda: flags.append(_flushing_denormals()))
