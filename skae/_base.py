@@ -47,7 +47,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._compat import Interval, StrOptions, _fit_context, validate_data
-from ._persistence import VersionedStateMixin, autoencoder_state, rebuild_module, split_autoencoder_state
+from ._persistence import VersionedStateMixin, autoencoder_state, map_nested, rebuild_module, split_autoencoder_state
 from ._torch_utils import (
     ThreadBudget,
     flush_denormals,
@@ -1067,13 +1067,7 @@ def _stopped(net):
 
 def _to_cpu(state, copy=False):
     """An optimizer state dict with every tensor moved to the CPU (``copy``: never sharing memory), for pickling anywhere."""
-    if isinstance(state, torch.Tensor):
-        return state.detach().to("cpu", copy=copy)
-    if isinstance(state, dict):
-        return {key: _to_cpu(value, copy) for key, value in state.items()}
-    if isinstance(state, list):
-        return [_to_cpu(value, copy) for value in state]
-    return state
+    return map_nested(state, torch.Tensor, lambda tensor: tensor.detach().to("cpu", copy=copy))
 
 
 def _auto_batch_size(n_rows):

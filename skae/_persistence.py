@@ -55,31 +55,30 @@ class VersionedStateMixin:
         super().__setstate__(state)
 
 
+def map_nested(value, kind, function):
+    """``value`` with ``function`` applied to every ``kind`` instance inside nested dicts, lists and tuples."""
+    if isinstance(value, kind):
+        return function(value)
+    if isinstance(value, dict):
+        return {key: map_nested(item, kind, function) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(map_nested(item, kind, function) for item in value)
+    return value
+
+
 def module_to_arrays(module):
     """A module's ``state_dict`` as numpy arrays on the CPU (names kept)."""
-    return {name: tensor.detach().to("cpu").numpy().copy() for name, tensor in module.state_dict().items()}
+    return to_arrays(module.state_dict())
 
 
 def to_arrays(value):
     """Every tensor inside nested dicts, lists and tuples as a numpy array on the CPU."""
-    if isinstance(value, torch.Tensor):
-        return value.detach().to("cpu").numpy().copy()
-    if isinstance(value, dict):
-        return {key: to_arrays(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(to_arrays(item) for item in value)
-    return value
+    return map_nested(value, torch.Tensor, lambda tensor: tensor.detach().to("cpu").numpy().copy())
 
 
 def to_tensors(value):
     """The inverse of :func:`to_arrays` (numpy arrays back to CPU tensors)."""
-    if isinstance(value, np.ndarray):
-        return torch.from_numpy(value.copy())
-    if isinstance(value, dict):
-        return {key: to_tensors(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(to_tensors(item) for item in value)
-    return value
+    return map_nested(value, np.ndarray, lambda array: torch.from_numpy(array.copy()))
 
 
 def autoencoder_state(state):
