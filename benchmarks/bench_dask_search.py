@@ -87,8 +87,8 @@ def main():
             rows.append(timed_row(f"dask, {args.workers} worker threads", "2*n_jobs", start, serial, serial_s, threaded))
         for label in ["loky, cold", "loky, warm"]:
             start = time.perf_counter()
-            threaded = GridSearchCV(estimator, grid, cv=3, n_jobs=args.workers).fit(X)
-            rows.append(timed_row(f"joblib {label}, n_jobs={args.workers}", "2*n_jobs", start, serial, serial_s, threaded))
+            on_loky = GridSearchCV(estimator, grid, cv=3, n_jobs=args.workers).fit(X)
+            rows.append(timed_row(f"joblib {label}, n_jobs={args.workers}", "2*n_jobs", start, serial, serial_s, on_loky))
     print_table(
         f"GridSearchCV, 8 candidates x 3 folds, digits, {args.epochs} epochs; {args.workers} Dask worker processes "
         f"(torch threads per worker {worker_threads}) vs n_jobs=1 ({torch.get_num_threads()} torch threads); "
