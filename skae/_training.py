@@ -242,7 +242,11 @@ class AutoencoderNet(NeuralNet):
 
     def train_step(self, batch, **fit_params):
         X, weights = batch
-        self.optimizer_.zero_grad(set_to_none=True)
+        # What optimizer.zero_grad(set_to_none=True) does, without its profiler
+        # scope and per-group dispatch: 7 µs a batch, 3% of an epoch on digits.
+        for group in self.optimizer_.param_groups:
+            for parameter in group["params"]:
+                parameter.grad = None
         loss = self.objective(self.module_, X, weights)
         loss.backward()
         if self.batch_hooks_["on_grad_computed"]:
