@@ -246,3 +246,19 @@ def test_streaming_and_partial_fit_train_on_the_gpu(digits, tmp_path):
     assert model.n_iter_ == 2
     loaded = pickle.loads(pickle.dumps(model))  # the optimizer state was moved to the CPU
     assert all(t.device.type == "cpu" for s in loaded._optimizer_state["state"].values() for t in s.values())
+
+
+def test_fitted_module_is_float64_on_the_cpu_without_gradients_and_keeps_integer_buffers(digits):
+    # A user encoder with batch norm: its counter buffer must stay an integer.
+    encoder = torch.nn.Sequential(torch.nn.Linear(64, 16), torch.nn.BatchNorm1d(16), torch.nn.ReLU(), torch.nn.Linear(16, 4))
+    ae = AutoencoderTransformer(4, encoder=encoder, max_iter=2, random_state=0).fit(digits[0][:300])
+    batch_norm = ae.module_.encoder[1]
+    assert batch_norm.num_batches_tracked.dtype == torch.int64 and int(batch_norm.num_batches_tracked) > 0
+    for name, tensor in [*ae.module_.named_parameters(), *ae.module_.named_buffers()]:
+        assert tensor.device.type == "cpu", name
+        if tensor.is_floating_point():
+            assert tensor.dtype == torch.float64, name
+    assert all(parameter.grad is None for parameter in ae.module_.parameters())
+    # The float64 module computes what its float32 training copy did, to float32 precision.
+    X = digits[0][:50]
+    assert np.allclose(ae.transform(X), ae.transform(X.astype(np.float32)), atol=1e-4)
