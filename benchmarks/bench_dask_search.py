@@ -7,16 +7,20 @@ processes with one thread each (bound to 127.0.0.1, no dashboard). The
 workers' torch thread count is reported: Dask's nanny starts them with
 OMP_NUM_THREADS=1, which torch reads at import.
 
-Each Dask grid runs twice: with GridSearchCV's default ``pre_dispatch`` and
-with ``pre_dispatch="all"``.
+The Dask grid runs on worker processes started with Dask's defaults and
+"tuned": ``MALLOC_TRIM_THRESHOLD_`` unset (Dask sets it to 64 KiB) and the
+workers' statistical profiler off, alternately, ``--repeats`` times each.
 
-    python benchmarks/bench_dask_search.py [--workers 2] [--epochs 40] [--more] [--out results/dask_search.md]
+    python benchmarks/bench_dask_search.py [--workers 2] [--epochs 40] [--more] [--repeats 2] [--out results/dask_search.md]
 """
 
 import argparse
+import contextlib
+import os
 import time
 import warnings
 
+import dask
 import numpy as np
 import torch
 from joblib import parallel_config
@@ -34,6 +38,24 @@ def warm_up(X):
     GridSearchCV(AutoencoderTransformer(max_iter=2), {"n_components": [2, 3]}, cv=2).fit(X[:100])
 
 
+@contextlib.contextmanager
+def restored_environ():
+    """Undo what a block does to os.environ: Dask's nannies run in this process and
+    write their pre-spawn variables into it, where later clusters and loky's
+    workers would inherit them."""
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def worker_trim_threshold():
+    """The worker process's MALLOC_TRIM_THRESHOLD_ (run on each worker)."""
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_", "unset")
+
+
 def timed_row(run, pre_dispatch, start, serial, serial_s, search):
     seconds = time.perf_counter() - start
     max_diff = float(np.max(np.abs(search.cv_results_["mean_test_score"] - serial.cv_results_["mean_test_score"])))
@@ -47,6 +69,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--out", default=None)
     parser.add_argument("--more", action="store_true", help="also a threaded Dask cluster and joblib's loky pool")
+    parser.add_argument("--repeats", type=int, default=2, help="runs of each Dask worker-process setting")
     args = parser.parse_args()
     from distributed import Client, LocalCluster
 
@@ -62,22 +85,37 @@ def main():
     start = time.perf_counter()
     serial = GridSearchCV(estimator, grid, cv=3, n_jobs=1).fit(X)
     serial_s = time.perf_counter() - start
-    with LocalCluster(n_workers=args.workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as cluster, Client(cluster) as client:
-        worker_threads = sorted(client.run(torch.get_num_threads).values())
-        warm_start = time.perf_counter()
-        client.run(warm_up, X)
-        worker_warm_up_s = time.perf_counter() - warm_start
-        rows = [["n_jobs=1", "", f"{serial_s:.1f}", "1.00", serial.best_params_, "", ""]]
-        # joblib's default pre_dispatch="2*n_jobs" hands Dask 4 tasks, then one
-        # as each returns; "all" hands it every fit at once. Both are timed.
-        for pre_dispatch in ["2*n_jobs", "all"]:
-            start = time.perf_counter()
-            with parallel_config(backend="dask"):
-                on_dask = GridSearchCV(estimator, grid, cv=3, n_jobs=-1, pre_dispatch=pre_dispatch).fit(X)
-            rows.append(timed_row(f"dask, {args.workers} workers", pre_dispatch, start, serial, serial_s, on_dask))
+    rows = [["n_jobs=1", "", f"{serial_s:.1f}", "1.00", serial.best_params_, "", ""]]
+    worker_threads, worker_warm_up_s = None, None
+    # Two Dask settings slow skae's fits on a worker (docs: user_guide/devices):
+    # the nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536 (~10% slower
+    # fits in a plain process), and the worker's statistical profiler samples
+    # the training thread's deep stack every 10 ms (~3% on one worker, ~6% with
+    # both busy). Each setting gets its own cluster, alternately, --repeats times.
+    settings = {
+        "Dask defaults": {},
+        "tuned": {
+            "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+            "distributed.worker.profile.enabled": False,
+        },
+    }
+    for _ in range(args.repeats):
+        for label, config in settings.items():
+            with restored_environ(), dask.config.set(config), LocalCluster(
+                n_workers=args.workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+            ) as cluster, Client(cluster) as client:
+                worker_threads = sorted(client.run(torch.get_num_threads).values())
+                trim = sorted(set(client.run(worker_trim_threshold).values()))
+                warm_start = time.perf_counter()
+                client.run(warm_up, X)
+                worker_warm_up_s = time.perf_counter() - warm_start
+                start = time.perf_counter()
+                with parallel_config(backend="dask"):
+                    on_dask = GridSearchCV(estimator, grid, cv=3, n_jobs=-1).fit(X)
+                rows.append(timed_row(f"dask, {args.workers} workers, {label} (workers: {', '.join(trim)})", "2*n_jobs", start, serial, serial_s, on_dask))
     if args.more:
         # The same grid on a threaded Dask cluster and on joblib's own process pool (loky), for context.
-        with LocalCluster(
+        with restored_environ(), LocalCluster(
             n_workers=args.workers, threads_per_worker=1, processes=False, host="127.0.0.1", protocol="tcp",
             dashboard_address=None,
         ) as cluster, Client(cluster):
