@@ -1,6 +1,7 @@
 """Fits in parallel: threads shared without oversubscription and restored; Dask grid search and ParallelPostFit."""
 
 import contextlib
+import os
 import threading
 import warnings
 
@@ -65,11 +66,19 @@ def test_parallel_fits_split_the_threads_and_restore_them(digits, two_threads, m
 @contextlib.contextmanager
 def _dask_client(processes):
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=processes, host="127.0.0.1", protocol="tcp",
-        dashboard_address=None,
-    ) as cluster, distributed.Client(cluster) as client:
-        yield client
+    # The nannies run in this process and write their workers' environment
+    # (OMP_NUM_THREADS=1, MALLOC_TRIM_THRESHOLD_, ...) into os.environ, where
+    # every process started by later tests would inherit it.
+    environ = dict(os.environ)
+    try:
+        with distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=processes, host="127.0.0.1", protocol="tcp",
+            dashboard_address=None,
+        ) as cluster, distributed.Client(cluster) as client:
+            yield client
+    finally:
+        os.environ.clear()
+        os.environ.update(environ)
 
 
 @pytest.fixture
