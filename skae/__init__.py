@@ -2,6 +2,7 @@
 
 from ._contractive import ContractiveAE
 from ._denoising import DenoisingAE
+from ._distributed import data_parallel
 from ._impute import AutoencoderImputer
 from ._outlier import AutoencoderOutlierDetector
 from ._sparse import SparseAE
@@ -19,4 +20,5 @@ __all__ = [
     "SparseAE",
     "VAE",
     "__version__",
+    "data_parallel",
 ]

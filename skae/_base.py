@@ -48,6 +48,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._compat import Interval, StrOptions, _fit_context, validate_data
+from ._distributed import current_shard
 from ._persistence import VersionedStateMixin, autoencoder_state, map_nested, rebuild_module, split_autoencoder_state
 from ._torch_utils import (
     ThreadBudget,
@@ -742,6 +743,17 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         device = resolve_device(self.device)
         use_validation = self.early_stopping and not partial
         init_seed, train_seed, split_seed = fit_seeds(self.random_state, 3)
+        shard = current_shard()
+        if shard is not None:
+            if partial:
+                raise ValueError(
+                    "partial_fit does not train data-parallel: each process's chunks would be its own stream. "
+                    "Call fit inside skae.data_parallel(), or partial_fit outside it."
+                )
+            # Every process draws the same shuffles and split: rank 0's seeds.
+            init_seed, train_seed, split_seed = shard.broadcast([init_seed, train_seed, split_seed])
+        # Only one process of a data-parallel fit reports progress.
+        verbose = self.verbose if shard is None or shard.rank == 0 else 0
         rng = np.random.RandomState(split_seed) if use_validation or is_out_of_core(X) else None
 
         # Fitted attributes are set only once training succeeds: a fit that
@@ -778,7 +790,7 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         # Fits running side by side on threads re-split the cores at every epoch.
         threads = ThreadBudget(batch_size * sum(p.numel() for p in module.parameters()))
         schedule = schedule_callback(lambda module, epoch: threads.rebalance() or self._anneal(module, epoch), n_iter)
-        callbacks = progress_callbacks(self.verbose) + [("schedule", schedule)]
+        callbacks = progress_callbacks(verbose) + [("schedule", schedule)]
         if not partial:
             monitor = "valid_loss" if valid_data is not None else "train_loss"
             callbacks.append(
@@ -786,7 +798,7 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
                     "stopping",
                     stopping_callback(
                         # tol is per feature, on the scale of MLPRegressor's mean loss (parameter docs).
-                        monitor, self.n_iter_no_change, self.tol * X.shape[1], valid_data is not None, self.verbose
+                        monitor, self.n_iter_no_change, self.tol * X.shape[1], valid_data is not None, verbose
                     ),
                 )
             )
@@ -804,9 +816,12 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
             fused=supports_fused_adam(device) or None,
             device=device,
             callbacks=callbacks,
-            verbose=self.verbose,
+            verbose=verbose,
+            shard=shard,
         )
-        with threads, flush_denormals(), training_randomness(train_seed, device, module):
+        # Data-parallel processes draw different noise (corruption, sampling) for their rows.
+        noise_stream = 0 if shard is None else shard.rank
+        with threads, flush_denormals(), training_randomness(train_seed, device, module, noise_stream):
             net.initialize()
             if optimizer_state is not None:
                 net.optimizer_.load_state_dict(optimizer_state)

@@ -211,7 +211,7 @@ def draws_from_global_rng(module):
 
 
 @contextlib.contextmanager
-def training_randomness(seed, device, module):
+def training_randomness(seed, device, module, stream=0):
     """The randomness of a training run: skae's draws from a stream seeded with ``seed``.
 
     A ``module`` that may draw from the global generator (nn.Dropout, a
@@ -222,7 +222,8 @@ def training_randomness(seed, device, module):
     """
     # The engine's shuffling generator is seeded with ``seed`` too: a seed of
     # its own keeps the noise from replaying the shuffle's raw draws.
-    seed = int(np.random.SeedSequence([seed, 1]).generate_state(1)[0])
+    # ``stream`` > 0 gives another stream from the same seed (a data-parallel process's own noise).
+    seed = int(np.random.SeedSequence([seed, 1, stream] if stream else [seed, 1]).generate_state(1)[0])
     with random_stream(seed):
         if draws_from_global_rng(module):
             with seeded(seed, device):

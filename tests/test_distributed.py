@@ -1,0 +1,132 @@
+"""Data-parallel fits over a torch.distributed group: two gloo processes on 127.0.0.1."""
+
+import socket
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import skae
+from skae import AutoencoderTransformer, DenoisingAE
+
+WORLD_SIZE = 2
+# 451 rows in batches of 64: the last global batch's 3 rows split 2 + 1, so
+# the processes' shares of it differ. With 449 rows it holds one row: one
+# process has none and must still take part in the gradient reduction.
+N_ROWS, BATCH = 451, 64
+
+
+def _data(tmp_dir=None, n_rows=N_ROWS):
+    from sklearn.datasets import load_digits
+
+    X = (load_digits().data[:n_rows] / 16.0).astype(np.float32)
+    if tmp_dir is None:
+        return X
+    path = f"{tmp_dir}/digits.f32"
+    if torch.distributed.is_initialized() and torch.distributed.get_rank() != 0:
+        torch.distributed.barrier()  # rank 0 writes the file
+    else:
+        np.asarray(X).tofile(path)
+        if torch.distributed.is_initialized():
+            torch.distributed.barrier()
+    return np.memmap(path, dtype=np.float32, mode="r", shape=X.shape)
+
+
+def _common(**params):
+    return dict(n_components=8, hidden_layer_sizes=(16,), batch_size=BATCH, tol=0.0, random_state=0) | params
+
+
+# Each case builds its estimator and its data; the same function runs alone and on every process.
+CASES = {
+    "plain": lambda tmp: (AutoencoderTransformer(**_common(max_iter=6)), _data()),
+    "one_row_tail": lambda tmp: (AutoencoderTransformer(**_common(max_iter=3)), _data(n_rows=449)),
+    "early_stopping": lambda tmp: (
+        AutoencoderTransformer(**_common(max_iter=200, tol=1e-2, n_iter_no_change=2, early_stopping=True)),
+        _data(),
+    ),
+    "memmap": lambda tmp: (AutoencoderTransformer(**_common(max_iter=4, chunk_size=128)), _data(tmp)),
+    "random_state_none": lambda tmp: (AutoencoderTransformer(**_common(max_iter=3, random_state=None)), _data()),
+    "denoising": lambda tmp: (DenoisingAE(**_common(max_iter=3, noise_level=0.3)), _data()),
+}
+
+
+def _fitted(case, tmp_dir):
+    estimator, X = CASES[case](tmp_dir)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        estimator.fit(X)
+    return {
+        "weights": {name: tensor.numpy().copy() for name, tensor in estimator.module_.state_dict().items()},
+        "loss_curve": np.array(estimator.loss_curve_),
+        "validation_scores": np.array(estimator.validation_scores_),
+        "n_iter": estimator.n_iter_,
+    }
+
+
+def _run_rank(rank, port, tmp_dir):
+    torch.set_num_threads(1)
+    torch.distributed.init_process_group(
+        "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=WORLD_SIZE
+    )
+    try:
+        with skae.data_parallel():
+            results = {case: _fitted(case, f"{tmp_dir}/rank{rank}" if case != "memmap" else tmp_dir) for case in CASES}
+            estimator = AutoencoderTransformer(2, max_iter=1)
+            try:
+                estimator.partial_fit(_data())
+            except ValueError as error:
+                results["partial_fit_error"] = str(error)
+        torch.save(results, f"{tmp_dir}/results{rank}.pt")
+    finally:
+        torch.distributed.destroy_process_group()
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def ranks(tmp_path_factory):
+    if not torch.distributed.is_available():
+        pytest.skip("torch.distributed is not available in this torch build")
+    tmp_dir = tmp_path_factory.mktemp("data_parallel")
+    torch.multiprocessing.spawn(_run_rank, args=(_free_port(), str(tmp_dir)), nprocs=WORLD_SIZE, join=True)
+    return [torch.load(f"{tmp_dir}/results{rank}.pt", weights_only=False) for rank in range(WORLD_SIZE)]
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_every_process_ends_with_the_same_model_and_history(ranks, case):
+    first, second = (results[case] for results in ranks)
+    for name in first["weights"]:
+        np.testing.assert_array_equal(first["weights"][name], second["weights"][name], err_msg=name)
+    np.testing.assert_array_equal(first["loss_curve"], second["loss_curve"])
+    np.testing.assert_array_equal(first["validation_scores"], second["validation_scores"])
+    assert first["n_iter"] == second["n_iter"]
+
+
+@pytest.mark.parametrize("case", ["plain", "one_row_tail", "early_stopping", "memmap"])
+def test_a_data_parallel_fit_equals_one_process_training_alone(ranks, case, tmp_path):
+    alone = _fitted(case, str(tmp_path))
+    parallel = ranks[0][case]
+    assert parallel["n_iter"] == alone["n_iter"]
+    np.testing.assert_allclose(parallel["loss_curve"], alone["loss_curve"], rtol=1e-4)
+    np.testing.assert_allclose(parallel["validation_scores"], alone["validation_scores"], rtol=1e-4)
+    for name in alone["weights"]:
+        np.testing.assert_allclose(parallel["weights"][name], alone["weights"][name], atol=1e-4, err_msg=name)
+
+
+def test_early_stopping_stops_every_process_before_max_iter(ranks):
+    assert ranks[0]["early_stopping"]["n_iter"] < 200
+
+
+def test_partial_fit_refuses_to_train_data_parallel(ranks):
+    assert "partial_fit does not train data-parallel" in ranks[0]["partial_fit_error"]
+
+
+def test_data_parallel_needs_a_process_group():
+    with pytest.raises(RuntimeError, match="init_process_group"):
+        with skae.data_parallel():
+            pass
