@@ -51,8 +51,9 @@ CASES = {
 }
 
 
-def _fitted(case, tmp_dir):
+def _fitted(case, tmp_dir, device="cpu"):
     estimator, X = CASES[case](tmp_dir)
+    estimator.set_params(device=device)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         estimator.fit(X)
@@ -64,14 +65,16 @@ def _fitted(case, tmp_dir):
     }
 
 
-def _run_rank(rank, port, tmp_dir):
+def _run_rank(rank, port, tmp_dir, backend="gloo", device="cpu"):
     torch.set_num_threads(1)
+    if device == "cuda":
+        torch.cuda.set_device(rank)
     torch.distributed.init_process_group(
-        "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=WORLD_SIZE
+        backend, init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=WORLD_SIZE
     )
     try:
         with skae.data_parallel():
-            results = {case: _fitted(case, f"{tmp_dir}/rank{rank}" if case != "memmap" else tmp_dir) for case in CASES}
+            results = {case: _fitted(case, tmp_dir, device) for case in CASES}
             estimator = AutoencoderTransformer(2, max_iter=1)
             try:
                 estimator.partial_fit(_data())
@@ -88,13 +91,16 @@ def _free_port():
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def ranks(tmp_path_factory):
+def _spawn(tmp_dir, backend="gloo", device="cpu"):
     if not torch.distributed.is_available():
         pytest.skip("torch.distributed is not available in this torch build")
-    tmp_dir = tmp_path_factory.mktemp("data_parallel")
-    torch.multiprocessing.spawn(_run_rank, args=(_free_port(), str(tmp_dir)), nprocs=WORLD_SIZE, join=True)
+    torch.multiprocessing.spawn(_run_rank, args=(_free_port(), str(tmp_dir), backend, device), nprocs=WORLD_SIZE, join=True)
     return [torch.load(f"{tmp_dir}/results{rank}.pt", weights_only=False) for rank in range(WORLD_SIZE)]
+
+
+@pytest.fixture(scope="module")
+def ranks(tmp_path_factory):
+    return _spawn(tmp_path_factory.mktemp("data_parallel"))
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -130,3 +136,15 @@ def test_data_parallel_needs_a_process_group():
     with pytest.raises(RuntimeError, match="init_process_group"):
         with skae.data_parallel():
             pass
+
+
+@pytest.mark.gpu
+def test_data_parallel_on_two_gpus_with_nccl(tmp_path):
+    if torch.cuda.device_count() < WORLD_SIZE:
+        pytest.skip(f"needs {WORLD_SIZE} CUDA devices")
+    first, second = _spawn(tmp_path, backend="nccl", device="cuda")
+    for case in CASES:
+        for name in first[case]["weights"]:
+            np.testing.assert_array_equal(first[case]["weights"][name], second[case]["weights"][name], err_msg=name)
+    alone = _fitted("plain", str(tmp_path), "cuda")
+    np.testing.assert_allclose(first["plain"]["loss_curve"], alone["loss_curve"], rtol=1e-4)
