@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import skae
-from skae import AutoencoderTransformer, DenoisingAE
+from skae import VAE, AutoencoderTransformer, ContractiveAE, DenoisingAE, SparseAE
 
 WORLD_SIZE = 2
 # 451 rows in batches of 64: the last global batch's 3 rows split 2 + 1, so
@@ -48,6 +48,13 @@ CASES = {
     "memmap": lambda tmp: (AutoencoderTransformer(**_common(max_iter=4, chunk_size=128)), _data(tmp)),
     "random_state_none": lambda tmp: (AutoencoderTransformer(**_common(max_iter=3, random_state=None)), _data()),
     "denoising": lambda tmp: (DenoisingAE(**_common(max_iter=3, noise_level=0.3)), _data()),
+    # Every variant's objective runs inside DistributedDataParallel's forward.
+    "sparse_top_k": lambda tmp: (SparseAE(**_common(max_iter=3, n_components=16, k=4)), _data()),
+    "sparse_kl": lambda tmp: (SparseAE(**_common(max_iter=3, n_components=16, sparsity_penalty="kl")), _data()),
+    "contractive_exact": lambda tmp: (ContractiveAE(**_common(max_iter=3, jacobian="exact")), _data()),
+    "contractive_projection": lambda tmp: (ContractiveAE(**_common(max_iter=3, jacobian="projection")), _data()),
+    "vae": lambda tmp: (VAE(**_common(max_iter=3)), _data()),
+    "vae_bernoulli": lambda tmp: (VAE(**_common(max_iter=3, likelihood="bernoulli")), _data()),
 }
 
 
@@ -113,7 +120,9 @@ def test_every_process_ends_with_the_same_model_and_history(ranks, case):
     assert first["n_iter"] == second["n_iter"]
 
 
-@pytest.mark.parametrize("case", ["plain", "one_row_tail", "early_stopping", "memmap"])
+# Terms averaged over rows are exact; sparse_kl's penalty on the batch's mean
+# activation and the VAE's noise draws are per process by design.
+@pytest.mark.parametrize("case", ["plain", "one_row_tail", "early_stopping", "memmap", "sparse_top_k", "contractive_exact"])
 def test_a_data_parallel_fit_equals_one_process_training_alone(ranks, case, tmp_path):
     alone = _fitted(case, str(tmp_path))
     parallel = ranks[0][case]
