@@ -2,10 +2,11 @@
 
 Each process (as ``torchrun`` starts them) fits the same estimator on the
 same ``X`` inside :func:`data_parallel`. Every process draws the same shuffle
-(seeds are broadcast from rank 0), trains on its share of each global batch,
-and torch's ``DistributedDataParallel`` sums the gradients; losses are
-reduced once per epoch, so every process records the same history, stops at
-the same epoch and ends with the same ``module_``. Design and limits:
+(seeds are broadcast from rank 0) and trains on its share of each global
+batch (out of core: on batches of the blocks it alone reads); torch's
+``DistributedDataParallel`` sums the gradients, and losses are reduced once
+per epoch, so every process records the same history, stops at the same
+epoch and ends with the same ``module_``. Design and limits:
 docs/user_guide/multi_gpu.rst.
 """
 
@@ -82,8 +83,9 @@ def data_parallel(group=None):
     script ``N`` times). Each process computes the gradients of its share of
     every batch; ``batch_size``, the number of optimizer steps, the loss
     history and the fitted model are those of one process training alone,
-    up to the order of floating-point sums, and every process ends with the
-    same ``module_``. Use ``device="cuda"`` after ``torch.cuda.set_device``
+    up to the order of floating-point sums (out of core, each process reads
+    only its own blocks, so batches are made of other rows), and every
+    process ends with the same ``module_``. Use ``device="cuda"`` after ``torch.cuda.set_device``
     with the process's local rank, and the NCCL backend, on GPUs; the gloo
     backend on CPUs.
 

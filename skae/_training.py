@@ -96,6 +96,8 @@ class ChunkedDataset:
 
         Dask arrays are computed in one call.
         """
+        if len(ranges) == 0:  # a data-parallel process without blocks in this chunk
+            return np.empty((0, self.X.shape[1]), dtype=np.float32)
         parts = [self.X[start:stop] for start, stop in ranges]
         if hasattr(self.X, "__dask_graph__"):
             import dask
@@ -118,6 +120,11 @@ class ChunkedBatches(TensorBatches):
     within each chunk. The next chunk is read in a background thread while
     the current one trains (file and dask reads release the GIL), so at most
     two chunks are in memory.
+
+    Data-parallel (``shard``), every process visits the same chunks but reads
+    only its own blocks of each (blocks ``rank, rank + W, ...``), so reading
+    is divided too; a global batch is then the processes' local batches
+    together (:meth:`shard_batches`).
     """
 
     def chunks(self):
@@ -129,20 +136,62 @@ class ChunkedBatches(TensorBatches):
 
     def __iter__(self):
         chunks = self.chunks()
+        shard = self.shard
+        reads = chunks if shard is None else [blocks[shard.rank :: shard.world_size] for blocks in chunks]
         # Two buffers, filled in turn: a fresh array per chunk grew glibc's
         # heap without bound (RssAnon +25 MB/s over a 30 GiB memmap) instead
         # of reusing freed chunks.
-        rows_per_chunk = max(int((blocks[:, 1] - blocks[:, 0]).sum()) for blocks in chunks)
+        rows_per_chunk = max(_n_rows(blocks) for blocks in reads)
         buffers = [np.empty((rows_per_chunk, self.dataset.X.shape[1]), dtype=np.float32) for _ in range(min(2, len(chunks)))]
         with ThreadPoolExecutor(max_workers=1) as reader:
-            pending = reader.submit(self.dataset.read, chunks[0], buffers[0])
+            pending = reader.submit(self.dataset.read, reads[0], buffers[0])
             for index in range(len(chunks)):
                 # The other buffer's chunk is done: its last batch was trained before this resumed.
                 rows = pending.result()
                 if index + 1 < len(chunks):
-                    pending = reader.submit(self.dataset.read, chunks[index + 1], buffers[(index + 1) % 2])
+                    pending = reader.submit(self.dataset.read, reads[index + 1], buffers[(index + 1) % 2])
                 chunk = TensorDataset(torch.from_numpy(rows).to(self.dataset.device))
-                yield from TensorBatches(chunk, self.batch_size, self.shuffle, self.generator, self.shard)
+                if shard is None:
+                    yield from TensorBatches(chunk, self.batch_size, self.shuffle, self.generator)
+                else:
+                    yield from self.shard_batches(chunk, chunks[index])
+
+    def shard_batches(self, chunk, blocks):
+        """This process's part of each global batch of the chunk made of ``blocks``.
+
+        The chunk takes as many steps as one process would; each process
+        splits its own rows (shuffled by a generator of its own, seeded from
+        the shared one) into that many near-equal parts, and a part's share is
+        its rows over the global batch's. Every process computes every
+        process's part sizes from the block sizes, so no step needs a
+        collective and all take the same steps.
+        """
+        shard, world = self.shard, self.shard.world_size
+        sizes = blocks[:, 1] - blocks[:, 0]
+        n_steps = math.ceil(int(sizes.sum()) / self.batch_size)
+        parts = np.array([[len(part) for part in np.array_split(np.arange(int(sizes[rank::world].sum())), n_steps)] for rank in range(world)])
+        X = chunk.X
+        if self.shuffle:
+            # One draw from the shared generator keeps it in step on every
+            # process; the shuffle of each process's own rows is its own.
+            seed = int(torch.randint(2**62, (1,), generator=self.generator))
+            own = torch.Generator().manual_seed(int(np.random.SeedSequence([seed, shard.rank]).generate_state(1)[0]))
+            X = X[torch.randperm(len(X), generator=own).to(X.device)]
+        placeholder = X[:1] if len(X) else torch.zeros((1, X.shape[1]), dtype=X.dtype, device=X.device)
+        start = 0
+        for step in range(n_steps):
+            total, mine = int(parts[:, step].sum()), int(parts[shard.rank, step])
+            if total == 0:  # every process skips it alike
+                continue
+            if mine == 0:
+                yield placeholder, None, 0.0
+                continue
+            yield X[start : start + mine], None, world * mine / total
+            start += mine
+
+
+def _n_rows(blocks):
+    return int((blocks[:, 1] - blocks[:, 0]).sum())
 
 
 class EpochHistory(History):

@@ -33,6 +33,17 @@ def _data(tmp_dir=None, n_rows=N_ROWS):
     return np.memmap(path, dtype=np.float32, mode="r", shape=X.shape)
 
 
+class RecordingRows:
+    """A row-sliceable array (out of core for skae) that records the row ranges it serves."""
+
+    def __init__(self, X):
+        self.X, self.shape, self.dtype, self.reads = X, X.shape, X.dtype, []
+
+    def __getitem__(self, rows):
+        self.reads.append((rows.start, rows.stop))
+        return self.X[rows]
+
+
 def _common(**params):
     return dict(n_components=8, hidden_layer_sizes=(16,), batch_size=BATCH, tol=0.0, random_state=0) | params
 
@@ -46,6 +57,10 @@ CASES = {
         _data(),
     ),
     "memmap": lambda tmp: (AutoencoderTransformer(**_common(max_iter=4, chunk_size=128)), _data(tmp)),
+    "recorded_reads": lambda tmp: (
+        AutoencoderTransformer(**_common(max_iter=3, chunk_size=128)),
+        RecordingRows(_data()),
+    ),
     "random_state_none": lambda tmp: (AutoencoderTransformer(**_common(max_iter=3, random_state=None)), _data()),
     "denoising": lambda tmp: (DenoisingAE(**_common(max_iter=3, noise_level=0.3)), _data()),
     # Every variant's objective runs inside DistributedDataParallel's forward.
@@ -69,6 +84,7 @@ def _fitted(case, tmp_dir, device="cpu"):
         "loss_curve": np.array(estimator.loss_curve_),
         "validation_scores": np.array(estimator.validation_scores_),
         "n_iter": estimator.n_iter_,
+        "reads": getattr(X, "reads", None),
     }
 
 
@@ -121,8 +137,9 @@ def test_every_process_ends_with_the_same_model_and_history(ranks, case):
 
 
 # Terms averaged over rows are exact; sparse_kl's penalty on the batch's mean
-# activation and the VAE's noise draws are per process by design.
-@pytest.mark.parametrize("case", ["plain", "one_row_tail", "early_stopping", "memmap", "sparse_top_k", "contractive_exact"])
+# activation and the VAE's noise draws are per process by design. Out of core,
+# each process reads its own blocks, so batches are made differently (below).
+@pytest.mark.parametrize("case", ["plain", "one_row_tail", "early_stopping", "sparse_top_k", "contractive_exact"])
 def test_a_data_parallel_fit_equals_one_process_training_alone(ranks, case, tmp_path):
     alone = _fitted(case, str(tmp_path))
     parallel = ranks[0][case]
@@ -131,6 +148,25 @@ def test_a_data_parallel_fit_equals_one_process_training_alone(ranks, case, tmp_
     np.testing.assert_allclose(parallel["validation_scores"], alone["validation_scores"], rtol=1e-4)
     for name in alone["weights"]:
         np.testing.assert_allclose(parallel["weights"][name], alone["weights"][name], atol=1e-4, err_msg=name)
+
+
+def test_out_of_core_processes_read_their_own_blocks_once_an_epoch(ranks):
+    # 451 rows, chunk_size=128: blocks of 8 rows, 16 to a chunk. Each process
+    # first reads one chunk whole (for the module's and statistics' first look
+    # at the data), then only its own blocks.
+    per_process = [results["recorded_reads"]["reads"][16:] for results in ranks]
+    assert all(0.4 < len(reads) / 57 / 3 < 0.6 for reads in per_process)  # 57 blocks, 3 epochs
+    counts = {}
+    for block in per_process[0] + per_process[1]:
+        counts[block] = counts.get(block, 0) + 1
+    assert len(counts) == 57 and set(counts.values()) == {3}
+
+
+def test_out_of_core_data_parallel_training_learns_as_well_as_one_process(ranks, tmp_path):
+    alone = _fitted("memmap", str(tmp_path))
+    parallel = ranks[0]["memmap"]
+    assert parallel["n_iter"] == alone["n_iter"]
+    np.testing.assert_allclose(parallel["loss_curve"][-1], alone["loss_curve"][-1], rtol=0.05)
 
 
 def test_early_stopping_stops_every_process_before_max_iter(ranks):
