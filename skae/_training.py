@@ -169,7 +169,8 @@ class ChunkedBatches(TensorBatches):
         shard, world = self.shard, self.shard.world_size
         sizes = blocks[:, 1] - blocks[:, 0]
         n_steps = math.ceil(int(sizes.sum()) / self.batch_size)
-        parts = np.array([[len(part) for part in np.array_split(np.arange(int(sizes[rank::world].sum())), n_steps)] for rank in range(world)])
+        # parts[rank, step]: how many of its rows each process trains on at each step.
+        parts = np.array([_near_equal_parts(int(sizes[rank::world].sum()), n_steps) for rank in range(world)])
         X = chunk.X
         if self.shuffle:
             # One draw from the shared generator keeps it in step on every
@@ -192,6 +193,11 @@ class ChunkedBatches(TensorBatches):
 
 def _n_rows(blocks):
     return int((blocks[:, 1] - blocks[:, 0]).sum())
+
+
+def _near_equal_parts(n, n_parts):
+    """The sizes of ``n`` items cut into ``n_parts`` parts, larger ones first (as ``np.array_split``)."""
+    return [n // n_parts + (part < n % n_parts) for part in range(n_parts)]
 
 
 class EpochHistory(History):
