@@ -8,7 +8,15 @@ import pytest
 import torch
 
 import skae
-from skae import VAE, AutoencoderTransformer, ContractiveAE, DenoisingAE, SparseAE
+from skae import (
+    VAE,
+    AutoencoderImputer,
+    AutoencoderOutlierDetector,
+    AutoencoderTransformer,
+    ContractiveAE,
+    DenoisingAE,
+    SparseAE,
+)
 
 WORLD_SIZE = 2
 # 451 rows in batches of 64: the last global batch's 3 rows split 2 + 1, so
@@ -70,22 +78,58 @@ CASES = {
     "contractive_projection": lambda tmp: (ContractiveAE(**_common(max_iter=3, jacobian="projection")), _data()),
     "vae": lambda tmp: (VAE(**_common(max_iter=3)), _data()),
     "vae_bernoulli": lambda tmp: (VAE(**_common(max_iter=3, likelihood="bernoulli")), _data()),
+    # The wrappers fit their autoencoders (several times) inside the block too.
+    "outlier_detector": lambda tmp: (
+        AutoencoderOutlierDetector(AutoencoderTransformer(**_common(max_iter=3)), random_state=0),
+        _data(),
+    ),
+    "imputer": lambda tmp: (
+        AutoencoderImputer(AutoencoderTransformer(**_common(max_iter=3)), n_rounds=2, random_state=0),
+        _with_gaps(_data()),
+    ),
 }
+
+
+def _with_gaps(X):
+    X = X.astype(np.float64)
+    X[np.random.RandomState(0).rand(*X.shape) < 0.1] = np.nan
+    return X
+
+
+def _module(estimator):
+    """The fitted torch module of an autoencoder or of the (first) one a wrapper trained."""
+    for attribute in ("module_", "autoencoder_", "estimators_"):
+        fitted = getattr(estimator, attribute, None)
+        if fitted is not None:
+            fitted = fitted[0] if isinstance(fitted, list) else fitted
+            return fitted if attribute == "module_" else _module(fitted)
+    raise AttributeError(f"{type(estimator).__name__} holds no fitted module")
 
 
 def _fitted(case, tmp_dir, device="cpu"):
     estimator, X = CASES[case](tmp_dir)
-    estimator.set_params(device=device)
+    estimator.set_params(**{"device" if "device" in estimator.get_params() else "autoencoder__device": device})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         estimator.fit(X)
+    autoencoder = estimator if hasattr(estimator, "module_") else None
     return {
-        "weights": {name: tensor.numpy().copy() for name, tensor in estimator.module_.state_dict().items()},
-        "loss_curve": np.array(estimator.loss_curve_),
-        "validation_scores": np.array(estimator.validation_scores_),
-        "n_iter": estimator.n_iter_,
+        "weights": {name: tensor.numpy().copy() for name, tensor in _module(estimator).state_dict().items()},
+        "loss_curve": np.array(getattr(autoencoder, "loss_curve_", [])),
+        "validation_scores": np.array(getattr(autoencoder, "validation_scores_", [])),
+        "n_iter": getattr(autoencoder, "n_iter_", None),
         "reads": getattr(X, "reads", None),
+        "output": _output(estimator, X),
     }
+
+
+def _output(estimator, X):
+    """What a wrapper makes of ``X`` (scores, imputations); None for an autoencoder."""
+    if isinstance(estimator, AutoencoderOutlierDetector):
+        return estimator.decision_function(X)
+    if isinstance(estimator, AutoencoderImputer):
+        return estimator.transform(X)
+    return None
 
 
 def _run_rank(rank, port, tmp_dir, backend="gloo", device="cpu"):
@@ -134,6 +178,8 @@ def test_every_process_ends_with_the_same_model_and_history(ranks, case):
     np.testing.assert_array_equal(first["loss_curve"], second["loss_curve"])
     np.testing.assert_array_equal(first["validation_scores"], second["validation_scores"])
     assert first["n_iter"] == second["n_iter"]
+    if first["output"] is not None:  # the wrappers' scores and imputations
+        np.testing.assert_array_equal(first["output"], second["output"])
 
 
 # Terms averaged over rows are exact; sparse_kl's penalty on the batch's mean
