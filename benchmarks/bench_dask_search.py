@@ -56,11 +56,11 @@ def worker_trim_threshold():
     return os.environ.get("MALLOC_TRIM_THRESHOLD_", "unset")
 
 
-def timed_row(run, pre_dispatch, start, serial, serial_s, search):
+def timed_row(run, start, serial, serial_s, search):
     seconds = time.perf_counter() - start
     max_diff = float(np.max(np.abs(search.cv_results_["mean_test_score"] - serial.cv_results_["mean_test_score"])))
     same = search.best_params_ == serial.best_params_
-    return [run, pre_dispatch, f"{seconds:.1f}", f"{serial_s / seconds:.2f}", search.best_params_, same, f"{max_diff:.2g}"]
+    return [run, f"{seconds:.1f}", f"{serial_s / seconds:.2f}", search.best_params_, same, f"{max_diff:.2g}"]
 
 
 def main():
@@ -85,7 +85,7 @@ def main():
     start = time.perf_counter()
     serial = GridSearchCV(estimator, grid, cv=3, n_jobs=1).fit(X)
     serial_s = time.perf_counter() - start
-    rows = [["n_jobs=1", "", f"{serial_s:.1f}", "1.00", serial.best_params_, "", ""]]
+    rows = [["n_jobs=1", f"{serial_s:.1f}", "1.00", serial.best_params_, "", ""]]
     worker_threads, worker_warm_up_s = None, None
     # Two Dask settings slow skae's fits on a worker (docs: user_guide/devices):
     # the nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536 (~10% slower
@@ -112,7 +112,7 @@ def main():
                 start = time.perf_counter()
                 with parallel_config(backend="dask"):
                     on_dask = GridSearchCV(estimator, grid, cv=3, n_jobs=-1).fit(X)
-                rows.append(timed_row(f"dask, {args.workers} workers, {label} (workers: {', '.join(trim)})", "2*n_jobs", start, serial, serial_s, on_dask))
+                rows.append(timed_row(f"dask, {args.workers} workers, {label} (workers: {', '.join(trim)})", start, serial, serial_s, on_dask))
     if args.more:
         # The same grid on a threaded Dask cluster and on joblib's own process pool (loky), for context.
         with restored_environ(), LocalCluster(
@@ -122,17 +122,17 @@ def main():
             start = time.perf_counter()
             with parallel_config(backend="dask"):
                 threaded = GridSearchCV(estimator, grid, cv=3, n_jobs=-1).fit(X)
-            rows.append(timed_row(f"dask, {args.workers} worker threads", "2*n_jobs", start, serial, serial_s, threaded))
+            rows.append(timed_row(f"dask, {args.workers} worker threads", start, serial, serial_s, threaded))
         for label in ["loky, cold", "loky, warm"]:
             start = time.perf_counter()
             on_loky = GridSearchCV(estimator, grid, cv=3, n_jobs=args.workers).fit(X)
-            rows.append(timed_row(f"joblib {label}, n_jobs={args.workers}", "2*n_jobs", start, serial, serial_s, on_loky))
+            rows.append(timed_row(f"joblib {label}, n_jobs={args.workers}", start, serial, serial_s, on_loky))
     print_table(
         f"GridSearchCV, 8 candidates x 3 folds, digits, {args.epochs} epochs; {args.workers} Dask worker processes "
         f"(torch threads per worker {worker_threads}) vs n_jobs=1 ({torch.get_num_threads()} torch threads); "
         f"refit on all rows: {serial.refit_time_:.1f} s, serial in every run; warm-up before timing: "
         f"{local_warm_up_s:.2f} s here, {worker_warm_up_s:.2f} s on the workers",
-        ["run", "pre_dispatch", "wall s", "speedup", "best_params_", "same best", "max |score diff|"],
+        ["run", "wall s", "speedup", "best_params_", "same best", "max |score diff|"],
         rows,
         args.out,
     )

@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.neural_network import MLPRegressor
 from torch import nn
 
 from _common import load_digits_scaled, load_mnist, print_table
@@ -96,9 +97,9 @@ def pyod_fit(X, sizes, epochs, batch_size):
 
 
 FIXED_COST_CONTENDERS = {
-    "MLPRegressor(hidden_layer_sizes=(100,), max_iter=1)": lambda X: __import__(
-        "sklearn.neural_network", fromlist=["MLPRegressor"]
-    ).MLPRegressor(hidden_layer_sizes=(100,), max_iter=1, random_state=0).fit(X, X),
+    "MLPRegressor(hidden_layer_sizes=(100,), max_iter=1)": lambda X: MLPRegressor(
+        hidden_layer_sizes=(100,), max_iter=1, random_state=0
+    ).fit(X, X),
     # batch_size=200, MLPRegressor's "auto": the same one step per epoch (skae's
     # "auto" cuts 100 rows into 4 batches), so only the fixed cost differs.
     "AutoencoderTransformer(10, max_iter=1, batch_size=200)": lambda X: AutoencoderTransformer(
