@@ -5,11 +5,11 @@ from ._denoising import DenoisingAE
 from ._distributed import data_parallel
 from ._impute import AutoencoderImputer
 from ._outlier import AutoencoderOutlierDetector
+from ._skops import load
 from ._sparse import SparseAE
 from ._vae import VAE
 from ._vanilla import AutoencoderTransformer
-
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "AutoencoderImputer",
@@ -21,4 +21,5 @@ __all__ = [
     "VAE",
     "__version__",
     "data_parallel",
+    "load",
 ]

@@ -5,9 +5,10 @@ module into its ``state_dict`` as numpy arrays (and the optimizer's state, for
 ``warm_start``, likewise), and ``__setstate__`` rebuilds the module from the
 estimator's parameters with ``_build_module`` and loads the weights back. The
 state is then plain Python and numpy, which is what ``skops.io`` can store and
-load without executing code: only skae's own classes need trusting
-(``docs/persistence.rst``). Pickle goes through the same two methods, so a
-model fitted on a GPU loads on a machine without one either way.
+load without executing code: :func:`skae.load` (``_skops.py``) trusts only
+the types such a state holds (``docs/user_guide/persistence.rst``). Pickle
+goes through the same two methods, so a model fitted on a GPU loads on a
+machine without one either way.
 
 Rebuilding is the contract a module builder must keep: ``_build_module(X)``
 builds the same architecture from the parameters and ``X.shape[1]`` alone (the
@@ -15,8 +16,14 @@ values of ``X`` only initialise), and every fitted quantity the forward pass
 needs is a parameter or a registered buffer, never a plain attribute.
 """
 
+import re
+import warnings
+
 import numpy as np
 import torch
+
+from . import _version
+from .exceptions import InconsistentVersionWarning
 
 # The key under which the state records the skae version that wrote it.
 VERSION_KEY = "_skae_version"
@@ -25,34 +32,64 @@ _MODULE_KEY = "module_"
 _OPTIMIZER_KEY = "_optimizer_state"
 
 
-def _skae_version():
-    from . import __version__  # at call time: skae/__init__ imports this module's users
-
-    return __version__
-
-
 class VersionedStateMixin:
-    """Records skae's version in the pickled / skops state and refuses any other on load.
+    """Records skae's version in the pickled / skops state and checks it on load, as scikit-learn does.
 
-    Weights and parameters may mean different things in another version (a
-    layer added, a default changed), so loading one silently could give wrong
-    outputs; scikit-learn only warns, skae refuses.
+    A state from the same major.minor release loads (with an
+    :class:`~skae.exceptions.InconsistentVersionWarning` when the patch
+    release differs); any other refuses: weights and parameters may mean
+    different things there (a layer added, a default changed), and loading
+    them silently could give wrong outputs.
     """
 
     def __getstate__(self):
-        return {**super().__getstate__(), VERSION_KEY: _skae_version()}
+        return {**super().__getstate__(), VERSION_KEY: _version.__version__}
 
     def __setstate__(self, state):
         state = dict(state)
-        saved = state.pop(VERSION_KEY, None)
-        if saved != _skae_version():
-            written_by = "an unknown skae version (before 0.1.0)" if saved is None else f"skae {saved}"
-            remedy = "Refit it." if saved is None else f"Load it with skae {saved}, or refit it with this version."
-            raise ValueError(
-                f"This {type(self).__name__} was saved by {written_by}; this is skae "
-                f"{_skae_version()}, which loads only files written by the same version. {remedy}"
-            )
+        check_saved_version(type(self).__name__, state.pop(VERSION_KEY, None))
         super().__setstate__(state)
+
+
+def _major_minor(version):
+    match = re.match(r"(\d+)\.(\d+)", version) if isinstance(version, str) else None
+    return match and match.group(1, 2)
+
+
+def check_saved_version(name, saved):
+    """Refuse a state saved by another major.minor skae release; warn on another patch release."""
+    current = _version.__version__
+    if saved == current:
+        return
+    if saved is None or _major_minor(saved) is None:
+        written_by = "an unknown skae version (before 0.1.0)" if saved is None else f"an unknown skae version {saved!r}"
+        raise ValueError(f"This {name} was saved by {written_by}; this is skae {current}. Refit it.")
+    if _major_minor(saved) != _major_minor(current):
+        raise ValueError(
+            f"This {name} was saved by skae {saved}; this is skae {current}, which loads only files written by "
+            f"skae {'.'.join(_major_minor(current))}.x (weights and parameters can mean different things across "
+            f"minor versions). Load it with skae {saved}, or refit it with this version."
+        )
+    warnings.warn(
+        InconsistentVersionWarning(estimator_name=name, current_version=current, original_version=saved), stacklevel=3
+    )
+
+
+class NeverRestored:
+    """Refuses to be restored from a saved state: for skae's internal objects, which no saved model holds.
+
+    pickle and skops restore an object by calling its class's ``__setstate__``
+    on state read from the file, and skorch's ``NeuralNet.__setstate__``
+    unpickles bytes from that state, which runs whatever code they name. A
+    training engine is built anew at every fit and never saved, so a file that
+    names one was not written by skae.
+    """
+
+    def __setstate__(self, state):
+        raise TypeError(
+            f"skae never saves a {type(self).__name__} (it is built anew at every fit), so this file was not "
+            "written by skae and names one to run code from it: do not load it. Load skops files with skae.load."
+        )
 
 
 def map_nested(value, kind, function):

@@ -25,6 +25,8 @@ from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PrintLog, Prog
 from skorch.history import History
 from skorch.utils import TeeGenerator, noop
 
+from ._persistence import NeverRestored
+
 __all__ = ["on_device", "TensorDataset", "TensorBatches", "ChunkedDataset", "ChunkedBatches", "AutoencoderNet", "stopping_callback", "schedule_callback", "progress_callbacks"]
 
 
@@ -224,7 +226,7 @@ class EpochHistory(History):
         self.latest()["batches"][-1][attr] = value
 
 
-class AutoencoderNet(NeuralNet):
+class AutoencoderNet(NeverRestored, NeuralNet):  # never restored: skorch's __setstate__ unpickles bytes
     """A ``NeuralNet`` whose loss is ``objective(module, X_batch, weights_batch)``.
 
     The objective owns the forward pass, because autoencoder losses need more

@@ -1,9 +1,11 @@
-"""Saving and loading: skops without arbitrary code, pickle, versions, warm starts."""
+"""Saving and loading: skops through skae.load, pickle, versions, warm starts."""
 
 import functools
 import os
 import pickle
+import re
 import subprocess
+import warnings
 import sys
 from pathlib import Path
 
@@ -13,6 +15,8 @@ import torch
 
 import skae
 import skae.nn
+from skae._skops import trusted_loaders
+from skae.exceptions import InconsistentVersionWarning, UntrustedTypesError
 from skae import (
     VAE,
     AutoencoderImputer,
@@ -79,16 +83,19 @@ def fitted(request):
     return estimator.__class__(**estimator.get_params(deep=False)).fit(_data(estimator)), _data(estimator)
 
 
-def test_skops_round_trip_trusts_only_skaes_own_types(fitted, tmp_path):
+def test_skops_round_trip_through_skae_load(fitted, tmp_path):
     sio = pytest.importorskip("skops.io")
     estimator, X = fitted
     path = tmp_path / "model.skops"
     sio.dump(estimator, path)
+    # skops alone trusts none of skae's types; skae.load trusts exactly those the state holds.
     untrusted = sio.get_untrusted_types(file=path)
-    assert untrusted and all(name.startswith("skae.") for name in untrusted), untrusted
+    assert untrusted and set(untrusted) <= set(trusted_loaders()), untrusted
     with pytest.raises(sio.exceptions.UntrustedTypesFoundException):
         sio.load(path)
-    loaded = sio.load(path, trusted=untrusted)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # same version: no warning
+        loaded = skae.load(path)
     assert type(loaded) is type(estimator)
     _assert_same_outputs(loaded, estimator, X)
 
@@ -120,29 +127,66 @@ def test_warm_start_continues_identically_after_loading(digits):
     np.testing.assert_array_equal(loaded.transform(X), model.transform(X))
 
 
-def test_a_file_from_another_skae_version_is_refused(monkeypatch, tmp_path):
+def _saved_by(version, monkeypatch, tmp_path):
+    """A fitted model and its pickle and skops file, as skae ``version`` would write them."""
     sio = pytest.importorskip("skops.io")
     X = np.random.RandomState(0).rand(30, 4)
-    monkeypatch.setattr(skae, "__version__", "0.0.1")
-    model = AutoencoderTransformer(**FAST).fit(X)
-    pickled = pickle.dumps(model)
-    sio.dump(model, tmp_path / "old.skops")
-    detector = pickle.dumps(AutoencoderOutlierDetector())
-    monkeypatch.undo()
+    with monkeypatch.context() as patch:
+        patch.setattr(skae._version, "__version__", version)
+        model = AutoencoderTransformer(**FAST).fit(X)
+        sio.dump(model, tmp_path / "model.skops")
+        return model, X, pickle.dumps(model), tmp_path / "model.skops"
+
+
+def test_the_version_lives_in_its_own_module():
+    assert skae.__version__ is skae._version.__version__
+    assert "from . import __version__" not in Path(skae._persistence.__file__).read_text()
+
+
+def test_a_file_from_another_patch_release_loads_with_a_warning(monkeypatch, tmp_path):
+    major, minor, patch = skae.__version__.split(".")[:3]
+    other = f"{major}.{minor}.{int(patch) + 7}"
+    model, X, pickled, path = _saved_by(other, monkeypatch, tmp_path)
     message = (
-        r"This AutoencoderTransformer was saved by skae 0\.0\.1; this is skae 0\.1\.0, which loads only "
-        r"files written by the same version\. Load it with skae 0\.0\.1, or refit it with this version\."
+        rf"This AutoencoderTransformer was saved by skae {re.escape(other)} and is loaded by skae "
+        rf"{re.escape(skae.__version__)}, another patch release"
+    )
+    for load in (lambda: pickle.loads(pickled), lambda: skae.load(path)):
+        with pytest.warns(InconsistentVersionWarning, match=message) as record:
+            loaded = load()
+        assert record[0].message.original_version == other and record[0].message.current_version == skae.__version__
+        np.testing.assert_array_equal(loaded.transform(X), model.transform(X))
+
+
+@pytest.mark.parametrize("release", ["minor", "major"])
+def test_a_file_from_another_minor_or_major_release_is_refused_naming_both(release, monkeypatch, tmp_path):
+    major, minor = map(int, skae.__version__.split(".")[:2])
+    other = f"{major}.{minor + 1}.0" if release == "minor" else f"{major + 1}.{minor}.0"
+    _, _, pickled, path = _saved_by(other, monkeypatch, tmp_path)
+    message = (
+        rf"This AutoencoderTransformer was saved by skae {re.escape(other)}; this is skae "
+        rf"{re.escape(skae.__version__)}, which loads only files written by skae {major}\.{minor}\.x .* "
+        rf"Load it with skae {re.escape(other)}, or refit it"
     )
     with pytest.raises(ValueError, match=message):
         pickle.loads(pickled)
     with pytest.raises(ValueError, match=message):
-        sio.load(tmp_path / "old.skops", trusted=sio.get_untrusted_types(file=tmp_path / "old.skops"))
-    with pytest.raises(ValueError, match=r"This AutoencoderOutlierDetector was saved by skae 0\.0\.1"):
+        skae.load(path)
+    with monkeypatch.context() as patch:
+        patch.setattr(skae._version, "__version__", other)
+        detector = pickle.dumps(AutoencoderOutlierDetector())
+    with pytest.raises(ValueError, match=rf"This AutoencoderOutlierDetector was saved by skae {re.escape(other)}; "):
         pickle.loads(detector)
-    # A state without any version (pickled before versions were recorded).
-    state = dict(model.__getstate__())
+
+
+def test_a_state_without_a_version_is_refused():
+    # Pickled before versions were recorded, or not written by skae.
+    state = dict(AutoencoderTransformer(**FAST).fit(np.random.RandomState(0).rand(30, 4)).__getstate__())
     del state["_skae_version"]
     with pytest.raises(ValueError, match=r"saved by an unknown skae version \(before 0\.1\.0\).*Refit it\."):
+        AutoencoderTransformer.__new__(AutoencoderTransformer).__setstate__(state)
+    state["_skae_version"] = ["not", "a", "version"]
+    with pytest.raises(ValueError, match=r"saved by an unknown skae version \['not'.*Refit it\."):
         AutoencoderTransformer.__new__(AutoencoderTransformer).__setstate__(state)
 
 
@@ -156,7 +200,7 @@ def test_parameters_changed_after_fitting_give_a_clear_error_on_load():
         pickle.loads(pickle.dumps(model))
 
 
-def test_skaes_convolutional_builders_load_with_skops_trusting_only_skae_and_partial(tmp_path):
+def test_skaes_convolutional_builders_load_through_skae_load(tmp_path):
     sio = pytest.importorskip("skops.io")
     X = np.random.RandomState(0).rand(20, 64)
     image = dict(image_shape=(1, 8, 8), channels=(4,))
@@ -170,11 +214,12 @@ def test_skaes_convolutional_builders_load_with_skops_trusting_only_skae_and_par
     sio.dump(model, tmp_path / "conv.skops")
     untrusted = sio.get_untrusted_types(file=tmp_path / "conv.skops")
     assert set(untrusted) == {"functools.partial", "skae._vanilla.AutoencoderTransformer", "skae.nn.ConvDecoder", "skae.nn.ConvEncoder"}
-    loaded = sio.load(tmp_path / "conv.skops", trusted=untrusted)
+    loaded = skae.load(tmp_path / "conv.skops")
     np.testing.assert_array_equal(loaded.transform(X), model.transform(X))
-    # skops checks what a partial wraps: a partial of os.system is listed as such.
+    # What a partial wraps is checked on its own: a partial of os.system is refused as such.
     sio.dump(AutoencoderTransformer(encoder=functools.partial(os.system, "echo owned")), tmp_path / "evil.skops")
-    assert any(name.endswith(".system") for name in sio.get_untrusted_types(file=tmp_path / "evil.skops"))
+    with pytest.raises(UntrustedTypesError, match=r"does not trust: \w+\.system\."):
+        skae.load(tmp_path / "evil.skops")
 
 
 def _linear_encoder(n_features, n_components, bias=True):
@@ -189,8 +234,12 @@ def test_user_networks_are_not_silently_trusted_by_skops(tmp_path):
     sio.dump(model, tmp_path / "user.skops")
     untrusted = sio.get_untrusted_types(file=tmp_path / "user.skops")
     assert "functools.partial" in untrusted and any(name.endswith("_linear_encoder") for name in untrusted), untrusted
-    with pytest.raises(sio.exceptions.UntrustedTypesFoundException):
-        sio.load(tmp_path / "user.skops", trusted=[name for name in untrusted if name.startswith("skae.")])
+    builder_name = next(name for name in untrusted if name.endswith("_linear_encoder"))
+    with pytest.raises(UntrustedTypesError, match=rf"does not trust: {re.escape(builder_name)}\."):
+        skae.load(tmp_path / "user.skops")
+    # The caller may trust a builder it reviewed (its own, in a file it wrote).
+    loaded = skae.load(tmp_path / "user.skops", trusted=[builder_name])
+    np.testing.assert_array_equal(loaded.transform(X), model.transform(X))
     # Pickle (for files you trust) keeps user networks, instances included.
     instance = AutoencoderTransformer(2, encoder=torch.nn.Sequential(torch.nn.Linear(5, 2)), max_iter=2, random_state=0).fit(X)
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(instance)).transform(X), instance.transform(X))
@@ -198,12 +247,12 @@ def test_user_networks_are_not_silently_trusted_by_skops(tmp_path):
 
 _LOADER = """
 import pickle, sys
-import numpy as np, torch, skops.io as sio
+import numpy as np, torch, skae
 folder = sys.argv[1]
 assert not torch.cuda.is_available()
 X = np.load(folder + "/X.npy")
 path = folder + "/model.skops"
-from_skops = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+from_skops = skae.load(path)
 with open(folder + "/model.pkl", "rb") as file:
     from_pickle = pickle.load(file)
 np.save(folder + "/outputs.npy", np.stack([
