@@ -40,12 +40,8 @@ ESTIMATORS = (
     AutoencoderImputer,
 )
 
-# numpy scalars (a hyperparameter drawn from np.logspace, say) are stored as 0-d arrays.
-_NUMPY_SCALARS = (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64) + (
-    np.float16,
-    np.float32,
-    np.float64,
-)
+# numpy scalars (a hyperparameter taken from np.logspace, say) are written as 0-d arrays of their type.
+_NUMPY_SCALARS = (np.int32, np.int64, np.float32, np.float64)
 
 # The node skops writes when an object appeared earlier in the file; it stands for that (checked) node.
 _REFERENCE_LOADER = "CachedNode"

@@ -7,6 +7,7 @@ import json
 import pickle
 import pkgutil
 import re
+import textwrap
 import zipfile
 from pathlib import Path
 
@@ -189,6 +190,36 @@ def test_a_trusted_builder_is_refused_as_an_instance(tmp_path):
         skae.load(io.BytesIO(data))
 
 
+def test_numpy_scalars_and_random_states_as_parameters_load(tmp_path):
+    # What a grid search over np.logspace hands over, and a RandomState instance.
+    params = dict(alpha=np.float64(1e-4), batch_size=np.int64(16), random_state=np.random.RandomState(0))
+    X = np.random.RandomState(0).rand(30, 4)
+    model = skae.AutoencoderTransformer(**{**FAST, **params}).fit(X)
+    untrusted = sio.get_untrusted_types(data=sio.dumps(model))
+    assert {"numpy.float64", "numpy.int64"} & set(_schema_types(sio.dumps(model))), "no numpy scalar was written"
+    loaded = skae.load(io.BytesIO(sio.dumps(model)))
+    assert type(loaded.alpha) is np.float64 and untrusted == ["skae._vanilla.AutoencoderTransformer"]
+    np.testing.assert_array_equal(loaded.transform(X), model.transform(X))
+
+
+def _schema_types(data):
+    """Every type named in the schema of the skops file ``data``."""
+    names, stack = set(), [_schema_of(data)]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            names |= {f"{value['__module__']}.{value['__class__']}"} if "__class__" in value else set()
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return names
+
+
+def _schema_of(data):
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return json.loads(archive.read("schema.json"))
+
+
 def test_extra_trusted_types_are_the_callers_choice(tmp_path):
     model = skae.AutoencoderTransformer(**{**FAST, "random_state": np.random.RandomState(0)})
     data = sio.dumps({"model": model, "when": np.datetime64("2026-01-01")})
@@ -205,9 +236,17 @@ def test_a_file_that_is_not_a_skops_file_is_refused_clearly(tmp_path):
         skae.load(tmp_path / "model.pkl")
 
 
+PAGE = Path(__file__).resolve().parents[1] / "docs" / "user_guide" / "persistence.rst"
+
+
+@pytest.mark.skipif(not PAGE.is_file(), reason="docs/ not in this checkout")
+def test_the_persistence_pages_example_runs(tmp_path, monkeypatch):
+    block = PAGE.read_text().split(".. code-block:: python\n\n", 1)[1].split("\n\n:func:", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    exec(textwrap.dedent(block), {})
+
+
+@pytest.mark.skipif(not PAGE.is_file(), reason="docs/ not in this checkout")
 def test_the_persistence_page_lists_exactly_the_trusted_types():
-    page = Path(__file__).resolve().parents[1] / "docs" / "user_guide" / "persistence.rst"
-    if not page.is_file():
-        pytest.skip("docs/ not in this checkout")
-    listed = set(re.findall(r"^   \* ``([\w.]+)``", page.read_text(), flags=re.MULTILINE))
+    listed = set(re.findall(r"^   \* - ``([\w.]+)``$", PAGE.read_text(), flags=re.MULTILINE))
     assert listed == set(trusted_loaders()), "update the list of trusted types in docs/user_guide/persistence.rst"
