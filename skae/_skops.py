@@ -172,6 +172,8 @@ def load(file, *, trusted=()):
         raise ImportError('skae.load reads skops files and needs skops: pip install "skae[skops]"') from exc
     data = _read(file)
     extra = {trusted} if isinstance(trusted, str) else set(trusted)
+    if not all(isinstance(name, str) for name in extra):
+        raise TypeError(f"trusted takes type names as strings ('module.Class'), got {sorted(map(repr, extra))}.")
     untrusted = _untrusted_nodes(_schema(data), extra)
     if untrusted:
         raise UntrustedTypesError(untrusted)

@@ -51,3 +51,7 @@ class UntrustedTypesError(TypeError):
             "code or altered; nothing in it was created. If you wrote it yourself and reviewed these types (your own "
             "network builder, say), pass them as skae.load(file, trusted=[...]); otherwise do not load it."
         )
+
+    def __reduce__(self):
+        # Rebuilt from the list, not the message (exceptions pickle their args), e.g. across joblib workers.
+        return type(self), (self.untrusted_types,)

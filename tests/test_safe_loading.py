@@ -225,6 +225,8 @@ def test_extra_trusted_types_are_the_callers_choice(tmp_path):
     data = sio.dumps({"model": model, "when": np.datetime64("2026-01-01")})
     with pytest.raises(UntrustedTypesError, match=r"does not trust: numpy\.datetime64\. "):
         skae.load(io.BytesIO(data))
+    with pytest.raises(TypeError, match=r"trusted takes type names as strings"):
+        skae.load(io.BytesIO(data), trusted=[np.datetime64])
     loaded = skae.load(io.BytesIO(data), trusted="numpy.datetime64")
     assert loaded["when"] == np.datetime64("2026-01-01") and isinstance(loaded["model"], skae.AutoencoderTransformer)
 
