@@ -87,7 +87,7 @@ class NeverRestored:
 
     def __setstate__(self, state):
         raise TypeError(
-            f"skae never saves a {type(self).__name__} (it is built anew at every fit), so this file was not "
+            f"skae never saves its {type(self).__name__} (built anew at every fit), so this file was not "
             "written by skae and names one to run code from it: do not load it. Load skops files with skae.load."
         )
 

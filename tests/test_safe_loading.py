@@ -167,7 +167,7 @@ def test_skops_trusting_everything_the_file_names_still_runs_no_skae_code(cls, p
 def test_the_training_engine_refuses_to_be_restored():
     from skae._training import AutoencoderNet
 
-    with pytest.raises(TypeError, match=r"skae never saves a AutoencoderNet .* not written by skae"):
+    with pytest.raises(TypeError, match=r"skae never saves its AutoencoderNet .* not written by skae"):
         AutoencoderNet.__new__(AutoencoderNet).__setstate__({"device": "cpu", "__cuda_dependent_attributes__": b""})
 
 
