@@ -392,7 +392,11 @@ class AutoencoderNet(NeuralNet):
         batch_rows = _latest(self.history)["batches"]
         loss_key, size_key = prefix + "_loss", prefix + "_batch_size"
         hooks = self.batch_hooks_["on_batch_begin"] or self.batch_hooks_["on_batch_end"]
-        loss_sum, n_rows, n_batches = 0.0, 0, 0
+        # The epoch's loss is summed on the device, as it always was, so that
+        # loss_curve_ keeps its float32 sums. Summed in place: keeping one
+        # small tensor per batch until the epoch ends fragmented glibc's heap
+        # between the batches' large transient buffers on long streams.
+        loss_sum, n_rows, n_batches = None, 0, 0
         for batch in iterator:
             # Set per batch, as skorch does, but only when it changes (walking
             # the module tree costs tens of µs): a scoring callback's
@@ -405,15 +409,16 @@ class AutoencoderNet(NeuralNet):
                 self._notify_batch("on_batch_begin", batch=(batch[0], batch[0]), training=training)
             step = step_fn(batch)
             rows = len(batch[0]) if len(batch) == 2 or batch[2] else 0  # a share of 0 stands in for no rows
-            row[loss_key] = loss = step["loss"].item()
+            loss = step["loss"].detach()
+            loss_sum = loss * rows if loss_sum is None else loss_sum.add_(loss, alpha=rows)
+            row[loss_key] = loss.item()
             row[size_key] = rows
-            loss_sum += loss * rows
             n_rows += rows
             n_batches += 1
             if hooks:
                 self._notify_batch("on_batch_end", batch=(batch[0], batch[0]), training=training, **step)
         self.history.record(prefix + "_batch_count", n_batches)
-        self._record_epoch_loss(prefix, loss_sum, n_rows)
+        self._record_epoch_loss(prefix, float(loss_sum), n_rows)
 
     def _record_epoch_loss(self, prefix, loss_sum, n_rows):
         """Record the epoch's mean loss over every process's rows, and whether it is the best so far."""
