@@ -239,7 +239,8 @@ class AutoencoderNet(NeuralNet):
     epoch's row the epoch's mean loss and whether it is the best so far
     (``train_loss_best``, ``valid_loss_best``), so skorch's callbacks read
     what they expect. Data-parallel, the epoch's loss is over every
-    process's rows; the batch rows are the process's own.
+    process's rows; the batch rows are the process's own. An engine kept
+    across partial_fit calls keeps the batch rows of its latest call only.
 
     What callbacks see differs from a supervised net in three ways, because
     an autoencoder's target is its input:
@@ -326,7 +327,16 @@ class AutoencoderNet(NeuralNet):
     def initialize_history(self):
         self.history_ = EpochHistory()
         self.best_losses_ = {}  # prefix -> the lowest epoch loss so far, for the *_loss_best flags
+        self.epochs_with_batch_rows_ = 0  # the epochs before it have dropped their batch rows
         return self
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        # partial_fit keeps one engine for a stream of calls, each an epoch:
+        # earlier calls' epochs keep their epoch rows and drop their batch
+        # rows, so its history grows by one row a call, not by one a batch.
+        for epoch in list.__getitem__(self.history, slice(self.epochs_with_batch_rows_, None)):
+            epoch["batches"] = []
+        self.epochs_with_batch_rows_ = len(self.history)
 
     def initialize_callbacks(self):
         super().initialize_callbacks()

@@ -179,3 +179,13 @@ def test_verbose_prints_one_epoch_line_per_epoch(X, verbose, capsys):
     assert [line.rsplit("  ", 1)[0] for line in out.splitlines()] == expected
     # A tqdm bar over the epoch's 5 batches (fast epochs end before tqdm redraws it, so it shows 0/5).
     assert ("/5 [" in err) == (verbose >= 2)
+
+
+def test_a_partial_fit_engine_keeps_batch_rows_of_its_latest_call_only(X):
+    keep = KeepNet()
+    model = autoencoder([keep])
+    for _ in range(3):
+        model.partial_fit(X)
+    history = keep.net.history
+    assert len(history) == 3 and [len(epoch["batches"]) for epoch in history] == [0, 0, 4]
+    assert history[:, "train_loss"] == model.loss_curve_
