@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import (
     BatchScoring,
     Callback,
@@ -19,7 +20,6 @@ from skorch.callbacks import (
     ProgressBar,
 )
 from skorch.exceptions import SkorchException
-from sklearn.exceptions import ConvergenceWarning
 
 from skae import AutoencoderTransformer, DenoisingAE
 
@@ -61,7 +61,8 @@ def test_history_has_skorch_batch_rows_and_best_flags(X):
     for prefix, curve in (("train", model.loss_curve_), ("valid", [-score for score in model.validation_scores_])):
         losses, sizes = zip(*history[-1, "batches", :, [f"{prefix}_loss", f"{prefix}_batch_size"]])
         assert np.average(losses, weights=sizes) == pytest.approx(curve[-1], rel=1e-6)
-        assert history[:, f"{prefix}_loss_best"] == [loss < min(curve[:epoch], default=np.inf) for epoch, loss in enumerate(curve)]
+        best = [loss < min(curve[:epoch], default=np.inf) for epoch, loss in enumerate(curve)]
+        assert history[:, f"{prefix}_loss_best"] == best
 
 
 def test_checkpoint_saves_the_best_validation_epoch(X, tmp_path):
@@ -104,7 +105,10 @@ def test_epoch_scoring_records_a_score_that_predicts_on_the_epoch_data(X):
         def on_batch_begin(self, net, training=False, **kwargs):
             self.modes = getattr(self, "modes", set()) | ({net.module_.training} if training else set())
 
-    scoring = EpochScoring(lambda net, data, y: float(len(net.predict(data))), name="n_predicted", lower_is_better=False)
+    def n_predicted(net, data, y):
+        return float(len(net.predict(data)))
+
+    scoring = EpochScoring(n_predicted, lower_is_better=False)
     keep, mode = KeepNet(), TrainingMode()
     autoencoder([scoring, keep, mode], estimator=DenoisingAE, early_stopping=True).fit(X)
     assert keep.net.history[:, "n_predicted"] == [20.0] * 4  # the validation rows
@@ -140,7 +144,8 @@ def test_lr_scheduler_changes_the_optimizer_learning_rate(X):
     keep = KeepNet()
     autoencoder([LRScheduler(policy="StepLR", step_size=1, gamma=0.5), keep]).fit(X)
     assert keep.net.optimizer_.param_groups[0]["lr"] == pytest.approx(1e-3 * 0.5**4)
-    assert keep.net.history[:, "event_lr"] == pytest.approx([1e-3 * 0.5**epoch for epoch in range(4)])  # the lr each epoch ran with
+    # The learning rate each epoch ran with.
+    assert keep.net.history[:, "event_lr"] == pytest.approx([1e-3 * 0.5**epoch for epoch in range(4)])
 
 
 @pytest.mark.parametrize("clip", [True, False])
