@@ -185,7 +185,8 @@ _BASE_PARAMETERS_DOC = """    hidden_layer_sizes : tuple of int, default=(100,)
         ``fit`` reproducible bit for bit on CPU; the caller's global torch and
         numpy RNGs are left untouched.
     verbose : int, default=0
-        1 prints a table of losses per epoch; 2 adds a progress bar per epoch.
+        0 prints nothing; 1 prints a line per epoch, ``epoch n/max_iter`` and
+        its losses; 2 adds a progress bar over each epoch's batches.
     warm_start : bool, default=False
         Continue training the fitted module (and its optimizer state) on the
         next ``fit`` instead of starting afresh.
@@ -210,7 +211,10 @@ default=None
         Changing it needs no refit.
     callbacks : list of skorch callbacks or (name, callback) tuples, default=None
         Extra skorch callbacks, e.g. ``LRScheduler``, ``GradientNormClipping``
-        or ``Checkpoint``.
+        or ``Checkpoint``. They read skorch's history (per-batch ``train_loss``
+        and ``valid_loss``, the epoch's ``*_loss_best``); the validation loss
+        exists with ``early_stopping=True``. A batch is ``(X, X)``, and
+        ``EpochScoring`` takes a callable (see the README's list).
 
     Attributes
     ----------

@@ -1,11 +1,11 @@
 """The one training loop: a skorch ``NeuralNet`` fed with tensor slices.
 
 skorch brings the callbacks (early stopping, progress bars, LR schedulers,
-checkpoints, gradient clipping) and the history. Its default data path wraps
-every sample in a ``Dataset``/``DataLoader`` and records every batch loss with a
-host sync, which made it 1.3-3x slower than a plain PyTorch loop on tabular
-data. Here batches are slices of tensors already on the device, shuffled with
-one gather per epoch, and the epoch loss is read back once per epoch.
+checkpoints, gradient clipping) and the history, written as skorch writes it
+so that its callbacks work. Its default data path wraps every sample in a
+``Dataset``/``DataLoader``, which made it several times slower than a plain
+PyTorch loop on tabular data. Here batches are slices of tensors already on the
+device, shuffled with one gather per epoch.
 
 Data larger than memory (a memmap, a dask array, an h5py or zarr dataset) is
 fed by :class:`ChunkedBatches`, which reads it a chunk at a time and hands
@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PrintLog, ProgressBar
+from skorch.callbacks import Callback, EpochTimer, ProgressBar
 from skorch.history import History
 from skorch.utils import TeeGenerator, noop
 
@@ -203,27 +203,30 @@ def _near_equal_parts(n, n_parts):
 
 
 class EpochHistory(History):
-    """skorch's ``History`` with the engine's writes and reads of the latest epoch as list operations.
+    """skorch's ``History`` with the engine's writes of the latest epoch and batch as list operations.
 
     ``History.__getitem__`` parses general keys (slices across epochs and
-    batches, column tuples) in ~4 µs; the engine writes five times an epoch
-    and once a batch, which was a fifth of the per-epoch overhead.
+    batches, column tuples); the engine writes several times an epoch and
+    twice a batch. The engine itself reads and writes rows through
+    :func:`_latest`, so a plain ``History`` loaded by ``LoadInitState``
+    works as well.
     """
 
-    def latest(self):
-        """The current epoch's row (``history[-1]``)."""
-        return list.__getitem__(self, -1)
-
     def new_batch(self):
-        self.latest()["batches"].append({})
+        _latest(self)["batches"].append({})
 
     def record(self, attr, value):
         if not self:
             raise ValueError("Call new_epoch before recording for the first time.")
-        self.latest()[attr] = value
+        _latest(self)[attr] = value
 
     def record_batch(self, attr, value):
-        self.latest()["batches"][-1][attr] = value
+        _latest(self)["batches"][-1][attr] = value
+
+
+def _latest(history):
+    """The current epoch's row of a skorch ``History`` (a list of dicts), without its key parsing."""
+    return list.__getitem__(history, -1)
 
 
 class AutoencoderNet(NeverRestored, NeuralNet):  # never restored: skorch's __setstate__ unpickles bytes
@@ -232,12 +235,36 @@ class AutoencoderNet(NeverRestored, NeuralNet):  # never restored: skorch's __se
     The objective owns the forward pass, because autoencoder losses need more
     than ``(y_pred, y_true)``: the code for sparsity penalties, the encoder for
     Jacobian penalties, the posterior for the KL term.
+
+    The history is skorch's: every batch's row holds ``train_loss`` (or
+    ``valid_loss``) and ``train_batch_size`` (or ``valid_batch_size``), every
+    epoch's row the epoch's mean loss and whether it is the best so far
+    (``train_loss_best``, ``valid_loss_best``), so skorch's callbacks read
+    what they expect. Data-parallel, the epoch's loss is over every
+    process's rows; the batch rows are the process's own. An engine kept
+    across partial_fit calls keeps the batch rows of its latest call only.
+
+    What callbacks see differs from a supervised net in three ways, because
+    an autoencoder's target is its input:
+
+    - a batch is ``(X, X)``, so ``BatchScoring`` with a scikit-learn scorer
+      name (e.g. ``"neg_mean_squared_error"``) scores the reconstruction of
+      the batch;
+    - a step's ``y_pred`` is None (the objective does not hand its output
+      back), so the net's ``use_caching`` is off and scoring callbacks
+      predict again, with ``net.predict`` or ``net.forward``;
+    - ``EpochScoring`` gets the epoch's data as the engine holds it and
+      ``y=None``: a callable ``scoring(net, X, y)`` may pass that ``X`` to
+      ``net.predict``, but scikit-learn scorer names, which need a ``y``,
+      do not apply.
     """
 
     def __init__(
         self, module, *, objective, weight_decay=0.0, fused=None, generator=None, valid_dataset=None, shard=None, **kwargs
     ):
-        super().__init__(module, criterion=torch.nn.Identity, optimizer=torch.optim.Adam, train_split=None, **kwargs)
+        # Scoring callbacks predict again (use_caching off): a step has no y_pred to cache.
+        fixed = dict(criterion=torch.nn.Identity, optimizer=torch.optim.Adam, train_split=None, use_caching=False)
+        super().__init__(module, **fixed, **kwargs)
         self.objective = objective
         self.shard = shard
         self.weight_decay = weight_decay
@@ -263,9 +290,11 @@ class AutoencoderNet(NeverRestored, NeuralNet):  # never restored: skorch's __se
         return self
 
     def get_default_callbacks(self):
-        # PrintLog formats its table every epoch even when verbose=0 (0.27 ms
-        # per epoch, cProfile), so it is only added when it prints.
-        return [("epoch_timer", EpochTimer())] + ([("print_log", PrintLog())] if self.verbose else [])
+        # The epoch losses and their *_best flags are recorded by
+        # run_single_epoch (over every process when data-parallel), not by
+        # skorch's PassthroughScoring defaults. skorch's PrintLog table is
+        # replaced by one "epoch n/max_epochs" line, and only added when it prints.
+        return [("epoch_timer", EpochTimer())] + ([("print_log", EpochLog())] if self.verbose else [])
 
     def initialize(self):
         # skorch moves the module to ``device`` with a walk of the module tree
@@ -299,15 +328,24 @@ class AutoencoderNet(NeverRestored, NeuralNet):  # never restored: skorch's __se
 
     def initialize_history(self):
         self.history_ = EpochHistory()
+        self.best_losses_ = {}  # prefix -> the lowest epoch loss so far, for the *_loss_best flags
+        self.epochs_with_batch_rows_ = 0  # the epochs before it have dropped their batch rows
         return self
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        # partial_fit keeps one engine for a stream of calls, each an epoch:
+        # earlier calls' epochs keep their epoch rows and drop their batch
+        # rows, so its history grows by one row a call, not by one a batch.
+        for epoch in list.__getitem__(self.history, slice(self.epochs_with_batch_rows_, None)):
+            epoch["batches"] = []
+        self.epochs_with_batch_rows_ = len(self.history)
 
     def initialize_callbacks(self):
         super().initialize_callbacks()
         # Per-batch hooks reach only the callbacks that define them: notifying
         # every callback three times a batch, and building on_grad_computed's
         # parameter generator for none of them, was work done on every batch
-        # (part of the 1.22x -> 1.10x the fused raw loop on digits, with the
-        # other changes in this class; benchmarks/bench_engine.py).
+        # (see the engine benchmark).
         self.batch_hooks_ = {
             hook: [callback for _, callback in self.callbacks_ if _defines(callback, hook)]
             for hook in ("on_batch_begin", "on_grad_computed", "on_batch_end")
@@ -315,21 +353,26 @@ class AutoencoderNet(NeverRestored, NeuralNet):  # never restored: skorch's __se
         return self
 
     def _notify_batch(self, hook, **kwargs):
-        getattr(self, hook)(self, **kwargs)  # the net's own: on_batch_begin opens the batch's history row
         for callback in self.batch_hooks_[hook]:
             getattr(callback, hook)(self, **kwargs)
 
     def get_split_datasets(self, X, y=None, **fit_params):
         return X, self.valid_dataset
 
+    def get_dataset(self, X, y=None):
+        # The engine's datasets, as EpochScoring hands them to net.predict, are used as they are.
+        return X if isinstance(X, (TensorDataset, ChunkedDataset)) else super().get_dataset(X, y)
+
     def get_iterator(self, dataset, training=False):
+        if not isinstance(dataset, (TensorDataset, ChunkedDataset)):
+            return super().get_iterator(dataset, training)  # a scoring callback's net.predict(X_batch)
         batches = ChunkedBatches if isinstance(dataset, ChunkedDataset) else TensorBatches
         return batches(dataset, self.batch_size, shuffle=training, generator=self.generator, shard=self.shard)
 
     def train_step(self, batch, **fit_params):
         X, weights, *share = batch  # a share of the global batch when data-parallel
         # What optimizer.zero_grad(set_to_none=True) does, without its profiler
-        # scope and per-group dispatch: 7 µs a batch, 3% of an epoch on digits.
+        # scope and per-group dispatch (see the engine benchmark).
         for group in self.optimizer_.param_groups:
             for parameter in group["params"]:
                 parameter.grad = None
@@ -343,42 +386,57 @@ class AutoencoderNet(NeverRestored, NeuralNet):  # never restored: skorch's __se
             self._notify_batch(
                 "on_grad_computed",
                 named_parameters=TeeGenerator(self.get_all_learnable_params()),
-                batch=batch,
+                batch=(X, X),
                 training=True,
             )
         self.optimizer_.step()
-        return {"loss": loss}
+        return {"loss": loss, "y_pred": None}
 
     def validation_step(self, batch, **fit_params):
         X, weights, *_ = batch
         with torch.no_grad():
-            return {"loss": self.objective(self.module_, X, weights)}
+            return {"loss": self.objective(self.module_, X, weights), "y_pred": None}
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """One pass over ``iterator``, writing skorch's per-batch rows and the epoch's loss."""
         if iterator is None:
             return
-        # Modes are set once per phase, not once per batch as skorch does,
-        # and only when they change: walking the module tree costs ~30 µs.
-        if self.module_.training != training:
-            self._set_training(training)
-        # The loss is summed on the device and read once per epoch. Summed in
-        # place: keeping one small tensor per batch until the epoch ends
-        # fragmented glibc's heap between the batches' large transient
-        # buffers, and RssAnon grew ~200 KB per batch on a 30 GiB stream.
-        loss_sum, n_rows = None, 0
+        batch_rows = _latest(self.history)["batches"]
+        loss_key, size_key = prefix + "_loss", prefix + "_batch_size"
+        hooks = self.batch_hooks_["on_batch_begin"] or self.batch_hooks_["on_batch_end"]
+        # The epoch's loss is summed on the device, as it always was, so that
+        # loss_curve_ keeps its float32 sums. Summed in place: keeping one
+        # small tensor per batch until the epoch ends fragmented glibc's heap
+        # between the batches' large transient buffers on long streams.
+        loss_sum, n_rows, n_batches = None, 0, 0
         for batch in iterator:
-            self._notify_batch("on_batch_begin", batch=batch, training=training)
+            # Set per batch, as skorch does, but only when it changes (walking
+            # the module tree costs tens of µs): a scoring callback's
+            # net.predict leaves the module in eval mode.
+            if self.module_.training != training:
+                self.module_.train(training)
+            row = {}
+            batch_rows.append(row)
+            if hooks:
+                self._notify_batch("on_batch_begin", batch=(batch[0], batch[0]), training=training)
             step = step_fn(batch)
             rows = len(batch[0]) if len(batch) == 2 or batch[2] else 0  # a share of 0 stands in for no rows
             loss = step["loss"].detach()
             loss_sum = loss * rows if loss_sum is None else loss_sum.add_(loss, alpha=rows)
+            row[loss_key] = loss.item()
+            row[size_key] = rows
             n_rows += rows
-            self._notify_batch("on_batch_end", batch=batch, training=training, **step)
-        loss_sum = float(loss_sum)
-        if self.shard is not None:  # every process records the global batch's loss
+            n_batches += 1
+            if hooks:
+                self._notify_batch("on_batch_end", batch=(batch[0], batch[0]), training=training, **step)
+        self.history.record(prefix + "_batch_count", n_batches)
+        self._record_epoch_loss(prefix, float(loss_sum), n_rows)
+
+    def _record_epoch_loss(self, prefix, loss_sum, n_rows):
+        """Record the epoch's mean loss over every process's rows, and whether it is the best so far."""
+        if self.shard is not None:
             loss_sum, n_rows = self.shard.sum([loss_sum, n_rows])
         epoch_loss = loss_sum / n_rows
-        self.history.record(prefix + "_loss", epoch_loss)
         if not math.isfinite(epoch_loss):
             raise FloatingPointError(
                 f"The {prefix} loss became {epoch_loss} at epoch {len(self.history)}: "
@@ -386,6 +444,12 @@ class AutoencoderNet(NeverRestored, NeuralNet):  # never restored: skorch's __se
                 "beyond about 1e15, whose squares overflow float32, scale it first (for example "
                 "with StandardScaler)."
             )
+        is_best = epoch_loss < self.best_losses_.get(prefix, math.inf)
+        if is_best:
+            self.best_losses_[prefix] = epoch_loss
+        epoch = _latest(self.history)
+        epoch[prefix + "_loss"] = epoch_loss
+        epoch[prefix + "_loss_best"] = is_best
 
 
 _NO_CRITERION = torch.nn.Identity()
@@ -416,6 +480,25 @@ def _defines(callback, hook):
     return getattr(type(callback), hook, None) is not getattr(Callback, hook)
 
 
+class EpochLog(Callback):
+    """Prints one line an epoch, ``epoch n/max_epochs`` and its losses, as MLPRegressor's ``verbose`` does.
+
+    ``n`` counts the epochs of this call to fit (or partial_fit).
+    """
+
+    def __init__(self, sink=print):
+        self.sink = sink
+
+    def on_train_begin(self, net, **kwargs):
+        self.epochs_ = 0
+
+    def on_epoch_end(self, net, **kwargs):
+        self.epochs_ += 1
+        epoch = _latest(net.history)
+        losses = [f"{key} {epoch[key]:.6g}" for key in ("train_loss", "valid_loss") if key in epoch]
+        self.sink("  ".join([f"epoch {self.epochs_}/{net.max_epochs}", *losses, f"{epoch.get('dur', 0.0):.2f}s"]))
+
+
 class EpochSchedule(Callback):
     """Calls ``schedule(module, epoch)`` before every epoch and records whether the objective still changes.
 
@@ -433,51 +516,58 @@ class EpochSchedule(Callback):
         net.history.record("objective_changing", bool(changing))
 
 
-class ScheduleAwareEarlyStopping(EarlyStopping):
-    """skorch's EarlyStopping that does not count epochs while the objective changes.
+class ScheduleAwareEarlyStopping(Callback):
+    """scikit-learn's ``n_iter_no_change`` / ``tol`` rule, not counting epochs while the objective changes.
 
     While the objective itself changes (a SparseAE annealing k), its losses
     are not comparable from epoch to epoch and must not stop training.
 
     Counting follows scikit-learn's MLP (``_update_no_improvement_count``),
-    not skorch's: an epoch is a miss unless it beats the best loss so far by
-    ``threshold``, and any lower loss becomes the best. skorch keeps the best
-    only from epochs that beat it by the threshold, so a slow steady descent
-    (less than ``tol`` an epoch, more than ``tol`` over two) never stopped.
+    not skorch's ``EarlyStopping``: an epoch is a miss unless it beats the
+    best loss so far by ``tol``, and any lower loss becomes the best. skorch
+    keeps the best only from epochs that beat it by the threshold, so a slow
+    steady descent (less than ``tol`` an epoch, more than ``tol`` over two)
+    never stopped. With ``restore_best``, the module ends with the weights of
+    its best epoch, as skorch's ``load_best`` does.
     """
 
+    def __init__(self, monitor, patience, tol, restore_best=False, sink=noop):
+        self.monitor = monitor
+        self.patience = patience
+        self.tol = tol
+        self.restore_best = restore_best
+        self.sink = sink
+
     def on_train_begin(self, net, **kwargs):
-        super().on_train_begin(net, **kwargs)
-        self.best_score_ = float("inf")
+        self.misses_ = 0
+        self.best_score_ = math.inf
+        self.best_epoch_ = None
+        self.best_weights_ = None
 
     def on_epoch_end(self, net, **kwargs):
-        epoch = net.history.latest()
+        epoch = _latest(net.history)
         if epoch.get("objective_changing", False):
             self.on_train_begin(net)  # forget the scores of a changing objective
             return
         score = epoch[self.monitor]
-        self.misses_ = self.misses_ + 1 if score > self.best_score_ - self.threshold else 0
+        self.misses_ = self.misses_ + 1 if score > self.best_score_ - self.tol else 0
         if score < self.best_score_:
-            self.best_score_ = score
-            self.best_epoch_ = epoch["epoch"]
-            if self.load_best:
-                self.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
+            self.best_score_, self.best_epoch_ = score, epoch["epoch"]
+            if self.restore_best:
+                self.best_weights_ = copy.deepcopy(net.module_.state_dict())
         if self.misses_ >= self.patience:
-            self._sink(f"Stopping since {self.monitor} has not improved by tol in the last {self.patience} epochs.", verbose=net.verbose)
-            raise KeyboardInterrupt
+            self.sink(f"Stopping since {self.monitor} has not improved by tol in the last {self.patience} epochs.")
+            raise KeyboardInterrupt  # how a skorch callback ends training (skorch's EarlyStopping does so)
+
+    def on_train_end(self, net, **kwargs):
+        if self.best_weights_ is not None and self.best_epoch_ != _latest(net.history)["epoch"]:
+            net.module_.load_state_dict(self.best_weights_)
+            self.sink(f"Restoring best model from epoch {self.best_epoch_}.")
 
 
 def stopping_callback(monitor, patience, tol, restore_best, verbose):
-    """scikit-learn's ``n_iter_no_change`` / ``tol`` rule as skorch's EarlyStopping, once the objective is fixed."""
-    return ScheduleAwareEarlyStopping(
-        monitor=monitor,
-        patience=patience,
-        threshold=tol,
-        threshold_mode="abs",
-        lower_is_better=True,
-        load_best=restore_best,
-        sink=print if verbose else noop,
-    )
+    """scikit-learn's ``n_iter_no_change`` / ``tol`` rule as a skorch callback, once the objective is fixed."""
+    return ScheduleAwareEarlyStopping(monitor, patience, tol, restore_best, sink=print if verbose else noop)
 
 
 def schedule_callback(schedule, epochs_before):
@@ -486,5 +576,5 @@ def schedule_callback(schedule, epochs_before):
 
 
 def progress_callbacks(verbose):
-    """A progress bar per epoch for ``verbose >= 2`` (the per-epoch table comes with ``verbose >= 1``)."""
+    """A progress bar per epoch for ``verbose >= 2`` (the per-epoch line comes with ``verbose >= 1``)."""
     return [("progress_bar", ProgressBar())] if verbose >= 2 else []
