@@ -395,7 +395,13 @@ def _check_count(value, name, minimum):
 
 
 def _shift_and_scale(X):
-    """Per-feature means and the data's overall standard deviation (1 for constant data)."""
+    """Per-feature means and the data's overall standard deviation (1 for constant data).
+
+    A spread within a few rounding errors of the values counts as none: constant
+    data whose mean does not round exactly has a spread of ~1e-16, and dividing
+    by it blew the rounding noise up to unit scale (NaN scores, found by tests/test_fuzz.py).
+    """
     shift = X.mean(axis=0)
     scale = float(np.sqrt(np.mean((X - shift) ** 2)))
-    return shift, (scale if scale > 0 and np.isfinite(scale) else 1.0)
+    rounding = 4 * np.finfo(X.dtype).eps * float(np.max(np.abs(shift), initial=0.0))
+    return shift, (scale if scale > rounding and np.isfinite(scale) else 1.0)

@@ -58,7 +58,10 @@ def _clearer_message(message, name, nan_remedy):
         return f"Input X contains infinity or a value too large for its dtype; {name} needs finite values: " \
             "replace or clip them, or drop those rows."
     if message.startswith("Complex data not supported"):
-        return f"X holds complex numbers; {name} needs real ones: pass X.real, np.abs(X), or both parts as features."
+        return (
+            f"Complex data not supported: X holds complex numbers; {name} needs real ones: pass X.real, np.abs(X), "
+            "or both parts as features."
+        )
     if "could not convert" in message:
         return (
             f"X holds non-numeric values ({message.splitlines()[0]}); {name} needs numbers. Encode categorical "

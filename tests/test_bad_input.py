@@ -360,7 +360,7 @@ def test_interpolate_keeps_dataframe_feature_names():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         path = vae.interpolate(frame.iloc[[0]], frame.iloc[1])  # a one-row frame and a Series
-    np.testing.assert_allclose(path, vae.interpolate(X[0], X[1]))
+    np.testing.assert_allclose(path, vae.interpolate(frame.iloc[[0]], frame.iloc[[1]]))
 
 
 # ----------------------------------------------------------------- imputer
