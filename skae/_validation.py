@@ -50,8 +50,8 @@ def _clearer_message(message, name, nan_remedy):
     """scikit-learn's or numpy's ``message`` rewritten to name skae's remedy, or None to keep it."""
     if "contains NaN" in message:
         remedy = nan_remedy or (
-            f"{name} needs every value: fill the missing ones first, e.g. with skae.AutoencoderImputer "
-            "(or sklearn's SimpleImputer) in a Pipeline before it, or drop the incomplete rows"
+            f"{name} needs every value: fill the missing ones first with an imputer in a Pipeline before it "
+            "(skae.AutoencoderImputer, or sklearn's SimpleImputer), or drop the incomplete rows"
         )
         return f"Input X contains NaN; {remedy}."
     if "contains infinity" in message:
