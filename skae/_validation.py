@@ -274,7 +274,7 @@ def check_hidden_layer_sizes(estimator):
     layers = [sizes] if isinstance(sizes, Integral) else list(sizes)
     if any(isinstance(size, (bool, np.bool_)) or not isinstance(size, Integral) or size < 1 for size in layers):
         raise InvalidParameterError(
-            f"The 'hidden_layer_sizes' parameter of {type(estimator).__name__} must be a positive int or a "
-            f"sequence of positive ints (not bools). Got {sizes!r} instead."
+            f"The 'hidden_layer_sizes' parameter of {type(estimator).__name__} must be a positive integer or a "
+            f"sequence of positive integers (not bools). Got {sizes!r} instead."
         )
     return layers
