@@ -38,8 +38,6 @@ import weakref
 from numbers import Integral, Real
 
 import numpy as np
-import pandas as pd
-import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
@@ -47,9 +45,19 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._compat import Interval, StrOptions, _fit_context, validate_data
+from ._compat import Interval, StrOptions, _fit_context
 from ._distributed import current_shard
 from ._persistence import VersionedStateMixin, autoencoder_state, map_nested, rebuild_module, split_autoencoder_state
+from ._validation import (
+    check_chunk,
+    check_hidden_layer_sizes,
+    check_inference_params,
+    check_training_data,
+    is_out_of_core,
+    observed_weights as _observed_weights,
+    training_input,
+    validate_X,
+)
 from ._torch_utils import (
     ThreadBudget,
     flush_denormals,
@@ -434,11 +442,7 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
 
     def _check_training_data(self, X):
         """Refuse data that the likelihood cannot explain."""
-        if self._is_bernoulli() and (X.min() < 0 or X.max() > 1):
-            raise ValueError(
-                f"{self._likelihood()} needs X in [0, 1], got values in "
-                f"[{X.min():.4g}, {X.max():.4g}]; scale X (e.g. MinMaxScaler) or use a Gaussian likelihood."
-            )
+        check_training_data(self, X)
 
     # ------------------------------------------------------------ public API
     @_fit_context(prefer_skip_nested_validation=True)
@@ -652,38 +656,10 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         return self._is_fitted()
 
     def _hidden_sizes(self):
-        sizes = self.hidden_layer_sizes
-        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
-        if any(not isinstance(s, Integral) or s < 1 for s in sizes):
-            raise ValueError(
-                f"hidden_layer_sizes must hold positive integers, got {self.hidden_layer_sizes!r}."
-            )
-        return sizes
+        return check_hidden_layer_sizes(self)
 
     def _validate_X(self, X, reset):
-        if not reset and self._is_plain_float_matrix(X):
-            # The hot path of one-row inference: a float ndarray of the right
-            # width, fitted without feature names, already passes every check
-            # that validate_data would run (its overhead alone is ~90 µs).
-            return X
-        check_numeric_columns(X, type(self).__name__)
-        return validate_data(
-            self,
-            X,
-            reset=reset,
-            dtype=[np.float64, np.float32],
-        )
-
-    def _is_plain_float_matrix(self, X):
-        return (
-            type(X) is np.ndarray
-            and X.ndim == 2
-            and X.dtype in (np.float64, np.float32)
-            and X.shape[0] > 0
-            and X.shape[1] == getattr(self, "n_features_in_", -1)
-            and not hasattr(self, "feature_names_in_")
-            and _all_finite(X)
-        )
+        return validate_X(self, X, reset)
 
     def _predict(self, function, X, rows_per_pass=None, autograd=False):
         """``function(module, rows)`` over ``X`` batch by batch, on the inference device in X's dtype.
@@ -693,6 +669,7 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         ``inference_batch_size`` rows unless ``rows_per_pass`` says otherwise;
         ``autograd`` runs without torch's inference mode (for torch.func).
         """
+        check_inference_params(self)
         module, device, dtype = self._inference_module(X.dtype)
         step = rows_per_pass or self.inference_batch_size
         result = None
@@ -904,44 +881,12 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         return device, params, _stamp([*module_.parameters(), *module_.buffers()])
 
     def _training_input(self, X, reset):
-        """``X`` validated for training: whole if in memory, its shape, dtype and width if out of core.
-
-        Out-of-core rows are checked chunk by chunk as training reads them (:meth:`_check_chunk`).
-        """
-        if not is_out_of_core(X):
-            X = self._validate_X(X, reset=reset)
-            self._check_training_data(X)
-            return X
-        name, shape, dtype = type(X).__name__, tuple(X.shape), np.dtype(X.dtype)
-        if len(shape) != 2:
-            raise ValueError(f"Expected a 2D array, got a {len(shape)}D {name} of shape {shape}; pass rows of features.")
-        if shape[0] < 1 or shape[1] < 1:
-            raise ValueError(f"Found an array of shape {shape} ({name}) while a minimum of 1 sample and 1 feature is required.")
-        if dtype.kind not in "biuf":
-            raise ValueError(f"X ({name}) has dtype {dtype}; {type(self).__name__} needs real numbers.")
-        if reset:
-            self.n_features_in_ = shape[1]
-            if hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
-        elif shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {shape[1]} features, but {type(self).__name__} is expecting "
-                f"{self.n_features_in_} features as input."
-            )
-        return X
+        """``X`` validated for training (:func:`skae._validation.training_input`)."""
+        return training_input(self, X, reset)
 
     def _check_chunk(self, rows, ranges):
-        """Refuse a chunk read from out-of-core ``X`` (rows ``ranges``) that holds non-finite or unlikely values."""
-        where = ", ".join(f"{start}-{stop - 1}" for start, stop in sorted(map(tuple, ranges)))
-        if not _all_finite(rows):
-            raise ValueError(
-                f"X contains NaN or infinity in rows {where}; remove or impute those rows "
-                "(e.g. with AutoencoderImputer or SimpleImputer) before fitting."
-            )
-        try:
-            self._check_training_data(rows)
-        except ValueError as exc:
-            raise ValueError(f"In rows {where} of X: {exc}") from None
+        """Refuse a chunk read from out-of-core ``X`` (rows ``ranges``) that is short or holds bad values."""
+        check_chunk(self, rows, ranges)
 
     def _chunked_datasets(self, X, rng, use_validation, device):
         """Training and validation :class:`ChunkedDataset` of out-of-core ``X``, and the batch size.
@@ -1013,41 +958,6 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         return tags
 
 
-def _observed_weights(observed, X):
-    """``fit``'s ``observed`` mask as float32 loss weights (None: every cell counts)."""
-    if observed is None:
-        return None
-    observed = check_array(observed, dtype=bool, input_name="observed")
-    if observed.shape != X.shape:
-        raise ValueError(
-            f"observed has shape {observed.shape} but X has shape {X.shape}; it must mark each cell of X "
-            "(True: a reconstruction target, False: input only)."
-        )
-    return observed.astype(np.float32)
-
-
-def check_numeric_columns(X, estimator_name):
-    """Refuse a DataFrame with non-numeric columns with a message that names them and the remedy."""
-    if isinstance(X, pd.DataFrame):
-        non_numeric = [
-            str(column) for column, dtype in X.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)
-        ]
-        if non_numeric:
-            raise ValueError(
-                f"X has non-numeric columns {non_numeric}; {estimator_name} needs "
-                "numbers. Encode them first, e.g. with OneHotEncoder in a ColumnTransformer."
-            )
-
-
-def _all_finite(X):
-    """Whether every entry of the float array ``X`` is finite, without an array-sized temporary.
-
-    A sum is finite only if every term is; when it overflows, check elementwise
-    (scikit-learn's validation does the same).
-    """
-    return bool(np.isfinite(X.sum())) or bool(np.isfinite(X).all())
-
-
 def _stamp(tensors):
     # Version counters and storage addresses change with any in-place update
     # (fill_, copy_, load_state_dict, optimizer steps, .data = ...).
@@ -1067,20 +977,6 @@ def _rows_as_tensor(rows, device, dtype):
     """
     rows = np.ascontiguousarray(rows, dtype=np.float32 if dtype == torch.float32 else np.float64)
     return torch.from_dlpack(rows).to(device)
-
-
-def is_out_of_core(X):
-    """Whether ``X`` is trained on chunk by chunk rather than copied whole.
-
-    True for numpy memmaps and for arrays that are not numpy, pandas, scipy
-    sparse or torch objects but have a 2-D ``shape``, a ``dtype`` and row
-    slicing: dask arrays, h5py datasets, zarr arrays.
-    """
-    if isinstance(X, np.memmap):
-        return True
-    if isinstance(X, (np.ndarray, list, tuple, torch.Tensor, pd.DataFrame, pd.Series)) or sp.issparse(X):
-        return False
-    return hasattr(X, "dtype") and hasattr(X, "__getitem__") and len(getattr(X, "shape", ())) == 2
 
 
 def fit_seeds(random_state, n_seeds):

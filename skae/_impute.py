@@ -1,13 +1,16 @@
 """Missing-value imputation with any skae autoencoder."""
 
-from numbers import Integral
+import time
+import warnings
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseAutoencoder, check_numeric_columns
+from ._base import BaseAutoencoder
+from ._validation import check_params, validate_input
 from ._compat import (
     HasMethods,
     Interval,
@@ -15,8 +18,8 @@ from ._compat import (
     _check_feature_names_in,
     _fit_context,
     _get_mask,
+    is_pandas_na,
     is_scalar_nan,
-    validate_data,
 )
 from ._persistence import VersionedStateMixin
 from ._denoising import DenoisingAE
@@ -43,9 +46,10 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
     **Observed cells are returned unchanged.** The measurements behind these
     choices and the defaults are in :ref:`bench_imputation`.
 
-    Features with no observed value are dropped (``keep_empty_features=False``)
-    or filled with 0, as in scikit-learn's imputers; rows with no observed
-    value get the model's reconstruction of the all-mean row.
+    Features with no observed value are dropped with a warning
+    (``keep_empty_features=False``) or filled with 0, as in scikit-learn's
+    imputers; rows with no observed value get the model's reconstruction of
+    the all-mean row.
 
     Parameters
     ----------
@@ -65,8 +69,11 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         distribution (needs a :class:`VAE`) instead of taking its mean, so that
         several imputers with different ``random_state`` give a multiple
         imputation.
-    missing_values : int, float, str, np.nan or None, default=np.nan
-        The placeholder of missing values.
+    missing_values : int, float, np.nan or pd.NA, default=np.nan
+        The placeholder of missing values. The data are numbers, so a string
+        or None placeholder is refused, as :class:`~sklearn.impute.SimpleImputer`
+        refuses it on numeric data: read such files with the placeholder as
+        NaN (``pd.read_csv(..., na_values="?")``).
     add_indicator : bool, default=False
         Append a :class:`~sklearn.impute.MissingIndicator` of the missing cells.
     keep_empty_features : bool, default=False
@@ -74,6 +81,9 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
     random_state : int, RandomState instance or None, default=None
         Seeds the autoencoder (overriding its own ``random_state``) and the
         posterior draws.
+    verbose : int, default=0
+        1 prints a line per training round (epochs, loss, seconds); 2 also
+        the autoencoder's own per-epoch table (its ``verbose=1``).
 
     Attributes
     ----------
@@ -104,6 +114,7 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         "n_rounds": [Interval(Integral, 1, None, closed="left")],
         "sample_posterior": ["boolean"],
         "random_state": ["random_state"],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -116,6 +127,7 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         add_indicator=False,
         keep_empty_features=False,
         random_state=None,
+        verbose=0,
     ):
         super().__init__(
             missing_values=missing_values,
@@ -126,6 +138,7 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         self.n_rounds = n_rounds
         self.sample_posterior = sample_posterior
         self.random_state = random_state
+        self.verbose = verbose
 
     def fit(self, X, y=None):
         """Train the autoencoder on the observed cells of ``X``.
@@ -167,11 +180,9 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         autoencoder = clone(self.autoencoder) if self.autoencoder is not None else self._default_autoencoder(X.shape[1])
         if not isinstance(autoencoder, BaseAutoencoder):
             raise TypeError(f"autoencoder must be a skae autoencoder, got {type(autoencoder).__name__}.")
-        if self.sample_posterior and not hasattr(autoencoder, "sample_reconstruction"):
-            raise ValueError(
-                "sample_posterior=True needs an autoencoder with a sample_reconstruction method "
-                "(a likelihood to draw from): use skae.VAE."
-            )
+        self._check_sample_posterior(autoencoder)
+        if self.verbose >= 2:
+            autoencoder.set_params(verbose=1)
         if self.random_state is not None:
             autoencoder.set_params(random_state=check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
@@ -191,10 +202,17 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         Z = self._scale(X, missing)
         warm_start = autoencoder.warm_start
         for round_ in range(self.n_rounds):
+            started, epochs_before = time.perf_counter(), autoencoder.n_iter_ if round_ else 0
             if round_ > 0:
                 Z[missing] = autoencoder.reconstruct(Z)[missing]
             # Later rounds continue training the same model on the refined input.
             autoencoder.set_params(warm_start=round_ > 0).fit(Z, observed=~missing)
+            if self.verbose:
+                print(
+                    f"[{type(self).__name__}] round {round_ + 1}/{self.n_rounds}: "
+                    f"{autoencoder.n_iter_ - epochs_before} epochs, loss {autoencoder.loss_curve_[-1]:.4g}, "
+                    f"{time.perf_counter() - started:.1f} s ({int(missing.sum())} missing cells)"
+                )
         self.autoencoder_ = autoencoder.set_params(warm_start=warm_start)
         return self._impute(X, missing)
 
@@ -211,19 +229,36 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         X_imputed : ndarray of shape (n_samples, n_features_out)
         """
         check_is_fitted(self)
+        # Parameters that transform reads: changing them needs no refit, so fit has not validated them.
+        check_params(self, ("n_rounds", "sample_posterior", "missing_values", "keep_empty_features", "random_state"))
+        self._check_sample_posterior(self.autoencoder_)
         X = self._validate_input(X, reset=False)
         return self._impute(X, _get_mask(X, self.missing_values))
 
     def _validate_input(self, X, reset):
-        check_numeric_columns(X, type(self).__name__)
-        return validate_data(
+        nan_marks_missing = is_scalar_nan(self.missing_values) or is_pandas_na(self.missing_values)
+        if not (nan_marks_missing or isinstance(self.missing_values, Real)):
+            raise ValueError(
+                f"missing_values={self.missing_values!r} cannot mark cells of numeric data, which is what "
+                f"{type(self).__name__} imputes (SimpleImputer refuses it too); mark missing cells with NaN "
+                "(e.g. pd.read_csv(..., na_values='?') or X.replace('?', np.nan)) and keep missing_values=np.nan."
+            )
+        return validate_input(
             self,
             X,
             reset=reset,
-            dtype=[np.float64, np.float32],
-            ensure_all_finite="allow-nan" if is_scalar_nan(self.missing_values) else True,
+            nan_remedy=f"missing_values={self.missing_values!r} marks the missing cells, so NaN is not allowed: set "
+            "missing_values=np.nan if NaN marks missing cells too, or fill the NaN first",
+            ensure_all_finite="allow-nan" if nan_marks_missing else True,
             copy=False,
         )
+
+    def _check_sample_posterior(self, autoencoder):
+        if self.sample_posterior and not hasattr(autoencoder, "sample_reconstruction"):
+            raise ValueError(
+                "sample_posterior=True needs an autoencoder with a sample_reconstruction method "
+                "(a likelihood to draw from): use skae.VAE."
+            )
 
     def _scale(self, X, missing):
         """``X`` in the model's units, missing cells at their feature's mean, in ``X``'s dtype."""
@@ -247,8 +282,21 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         if self.keep_empty_features:
             imputed[:, ~self._observed_features] = 0.0
         else:
+            self._warn_empty_features()
             imputed = imputed[:, self._observed_features]
         return self._concatenate_indicator(imputed, self._transform_indicator(missing))
+
+    def _warn_empty_features(self):
+        """SimpleImputer's warning when features without any observed value in fit are dropped."""
+        empty = np.flatnonzero(~self._observed_features)
+        if len(empty):
+            names = self.feature_names_in_[empty] if hasattr(self, "feature_names_in_") else empty
+            warnings.warn(
+                f"Skipping features without any observed values: {names}. At least one non-missing value is "
+                "needed for imputation; set keep_empty_features=True to keep them (filled with 0).",
+                UserWarning,
+                stacklevel=3,
+            )
 
     @staticmethod
     def _spread(observed):

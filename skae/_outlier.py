@@ -9,9 +9,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseAutoencoder, check_numeric_columns
-from ._compat import HasMethods, Interval, RealNotInt, StrOptions, _fit_context, validate_data
+from ._base import BaseAutoencoder
+from ._compat import HasMethods, Interval, RealNotInt, StrOptions, _fit_context
 from ._persistence import VersionedStateMixin
+from ._validation import validate_input
 from ._vae import VAE
 from ._vanilla import AutoencoderTransformer
 
@@ -169,8 +170,7 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
         -------
         self : object
         """
-        check_numeric_columns(X, type(self).__name__)
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        X = validate_input(self, X, reset=True)
         rng = check_random_state(self.random_state)
         self.estimators_ = []
         self.estimators_features_ = []
@@ -221,8 +221,7 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
         scores : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        check_numeric_columns(X, type(self).__name__)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_input(self, X, reset=False)
         return self._score_samples(X)
 
     def _score_samples(self, X):

@@ -107,7 +107,7 @@ class ChunkedDataset:
             parts = dask.compute(*parts)
         parts = [np.asarray(part) for part in parts]
         n_rows = sum(len(part) for part in parts)
-        if out is None:
+        if out is None or len(out) < n_rows:  # more rows than asked for: check() reports it
             out = np.empty((n_rows, self.X.shape[1]), dtype=np.float32)
         rows = np.concatenate(parts, out=out[:n_rows], casting="unsafe")
         self.check(rows, ranges)

@@ -4,9 +4,11 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
+import scipy.sparse as sp
 import torch
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ._base import INFERENCE_DTYPE, BaseAutoencoder, document, fit_seeds
@@ -367,11 +369,24 @@ class VAE(BaseAutoencoder):
         """
         check_is_fitted(self)
         _check_count(n_steps, "n_steps", 2)
-        ends = np.vstack([np.atleast_2d(x_start), np.atleast_2d(x_end)])
-        ends = self._validate_X(check_array(ends, dtype=[np.float64, np.float32]), reset=False)
-        start, end = self._predict(lambda module, rows: module.encode(rows), ends)
-        weights = np.linspace(0, 1, n_steps, dtype=ends.dtype)[:, None]
+        start, end = (self._predict(lambda module, rows: module.encode(rows), self._one_row(x, name))[0]
+                      for x, name in ((x_start, "x_start"), (x_end, "x_end")))
+        dtype = np.promote_types(start.dtype, end.dtype)
+        weights = np.linspace(0, 1, n_steps, dtype=dtype)[:, None]
         return self._predict(lambda module, codes: self._output_mean(module.decode(codes)), (1 - weights) * start + weights * end)
+
+    def _one_row(self, x, name):
+        """``x`` (a row, or a table of one row: a DataFrame keeps its feature names) validated as one input row."""
+        if isinstance(x, pd.Series):
+            x = x.to_frame().T
+        elif not (isinstance(x, pd.DataFrame) or sp.issparse(x)):
+            x = np.atleast_2d(np.asarray(x))
+        if len(x) != 1:
+            raise ValueError(
+                f"{name} must be one row, of shape (n_features,) or (1, n_features); got shape {np.shape(x)}. "
+                f"To interpolate between several pairs, call interpolate once per pair."
+            )
+        return self._validate_X(x, reset=False)
 
 
 def _check_count(value, name, minimum):
@@ -380,7 +395,13 @@ def _check_count(value, name, minimum):
 
 
 def _shift_and_scale(X):
-    """Per-feature means and the data's overall standard deviation (1 for constant data)."""
+    """Per-feature means and the data's overall standard deviation (1 for constant data).
+
+    A spread within a few rounding errors of the values counts as none: constant
+    data whose mean does not round exactly has a spread of ~1e-16, and dividing
+    by it blew the rounding noise up to unit scale (NaN scores, found by tests/test_fuzz.py).
+    """
     shift = X.mean(axis=0)
     scale = float(np.sqrt(np.mean((X - shift) ** 2)))
-    return shift, (scale if scale > 0 and np.isfinite(scale) else 1.0)
+    rounding = 4 * np.finfo(X.dtype).eps * float(np.max(np.abs(shift), initial=0.0))
+    return shift, (scale if scale > rounding and np.isfinite(scale) else 1.0)
