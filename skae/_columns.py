@@ -176,8 +176,7 @@ class ColumnSchema(BaseEstimator):
             inputs.append(np.where(np.isnan(codes), 0.0, codes - mean))
             targets.append(target)
             observed.append(seen)
-        as_matrix = lambda parts: np.column_stack(parts).astype(dtype, copy=False)  # noqa: E731
-        return Encoded(as_matrix(inputs), as_matrix(targets), np.column_stack(observed))
+        return Encoded(_stack(inputs, dtype), _stack(targets, dtype), np.column_stack(observed))
 
     def decode(self, targets):
         """The table that ``targets`` (one number per column, as in ``encode``) stand for.
@@ -249,6 +248,10 @@ def _as_frame(X):
     if array.ndim != 2:
         raise ValueError(f"Expected a 2D table (n_samples, n_columns), got an array of shape {array.shape}.")
     return pd.DataFrame(array.astype(object) if array.dtype.kind in "US" else array)
+
+
+def _stack(parts, dtype):
+    return np.column_stack(parts).astype(dtype, copy=False)
 
 
 def _numpy_dtype(X):
@@ -372,9 +375,9 @@ def _check_values(column, values):
     if not np.isfinite(values).all():
         problem = "an infinite value"
     elif column.kind in ("positive", "count") and (values < 0).any():
-        problem = f"the negative value {values[values < 0][0]!r}"
+        problem = f"the negative value {float(values[values < 0][0])!r}"
     elif column.kind == "count" and (values != np.round(values)).any():
-        problem = f"the non-integer value {values[values != np.round(values)][0]!r}"
+        problem = f"the non-integer value {float(values[values != np.round(values)][0])!r}"
     if problem:
         raise ValueError(f"Column {column.name!r} is {column.kind} but has {problem}; fix the data or set its kind.")
 

@@ -110,7 +110,7 @@ class _Group(torch.nn.Module):
         if self.kind == "count":
             return poisson_log_prob(targets, *params)
         if self.kind == "binary":
-            return bernoulli_log_prob(*params, targets)
+            return bernoulli_log_prob(targets, *params)
         index = targets.round().long()
         return categorical_log_prob(index, *params) if self.kind == "categorical" else ordered_logit_log_prob(index, *params)
 
