@@ -15,7 +15,7 @@ it stood before issue 21 ("skae before"), and the mixed-type skae imputer throug
     python benchmarks/bench_mixed.py [DATA_DIR] [--tables adult breast wine letter spam] [--masks 1 2 3]
         [--imputers mean knn missforest skae-before skae-mixed] [--max-rows N] [--no-downstream] [--out FILE]
 
-DATA_DIR defaults to shared/data/mixed. ``--max-rows N`` keeps N random rows of each table (seed 0; the same rows
+DATA_DIR defaults to $SKAE_DATA/mixed (``_common.DATA``). ``--max-rows N`` keeps N random rows of each table (seed 0; the same rows
 for every mask and imputer): for quick runs only, as the errors are then not those of the full tables.
 """
 
@@ -42,7 +42,7 @@ KIND = {"real": "real", "pos": "positive", "count": "count", "cat": "categorical
 
 
 def load_table(root, name, masks, max_rows=None):
-    """The table (float codes), its column kinds, and each mask's hidden cells as a boolean matrix."""
+    """The table (float codes), its column kinds and numbers of levels, and each mask's hidden cells."""
     X = np.loadtxt(root / name / "data.csv", delimiter=",")
     types = pd.read_csv(root / name / "data_types.csv")
     hidden = {}
@@ -55,10 +55,10 @@ def load_table(root, name, masks, max_rows=None):
     if max_rows is not None and max_rows < len(X):
         rows = np.sort(np.random.RandomState(0).choice(len(X), max_rows, replace=False))
         X, hidden = X[rows], {k: mask[rows] for k, mask in hidden.items()}
-    return X, [KIND[t] for t in types["type"]], hidden
+    return X, [KIND[t] for t in types["type"]], types["nclass"].fillna(0).astype(int).tolist(), hidden
 
 
-def hivae_error(X, filled, hidden, kinds):
+def hivae_error(X, filled, hidden, kinds, n_levels):
     """The mean over columns of the per-column error on hidden cells, and the per-column errors."""
     errors = []
     for j, kind in enumerate(kinds):
@@ -69,7 +69,7 @@ def hivae_error(X, filled, hidden, kinds):
         if kind == "categorical":
             errors.append(np.mean(truth != guess))
         elif kind == "ordinal":
-            errors.append(np.mean(np.abs(truth - guess)) / len(np.unique(X[~np.isnan(X[:, j]), j])))
+            errors.append(np.mean(np.abs(truth - guess)) / n_levels[j])
         else:
             span = np.nanmax(X[:, j]) - np.nanmin(X[:, j])
             errors.append(np.sqrt(np.mean((truth - guess) ** 2)) / (span if span > 0 else 1.0))
@@ -209,7 +209,7 @@ def downstream_accuracy(features, y):
 
 
 def run_table(root, table, args):
-    X, kinds, hidden = load_table(root, table, args.masks, args.max_rows)
+    X, kinds, n_levels, hidden = load_table(root, table, args.masks, args.max_rows)
     results = {name: {"error": [], "cat": [], "seconds": [], "downstream": []} for name in args.imputers}
     target = CLASS_COLUMN.get(table) if args.downstream else None
     for k, mask in hidden.items():
@@ -219,7 +219,7 @@ def run_table(root, table, args):
             filled, seconds = impute(name, X_missing, kinds, seed=k)
             if filled is None:
                 continue
-            results[name]["error"].append(hivae_error(X, filled, mask, kinds)[0])
+            results[name]["error"].append(hivae_error(X, filled, mask, kinds, n_levels)[0])
             results[name]["cat"].append(categorical_accuracy(X, filled, mask, kinds))
             results[name]["seconds"].append(seconds)
             if target is not None:
