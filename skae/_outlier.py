@@ -222,7 +222,8 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
             self.offset_ = float(median - _AUTO_ROBUST_Z * spread)
         else:
             self.offset_ = float(np.percentile(at_least_lowest_float(scores), 100.0 * self.contamination))
-        self._report(f"offset_ = {self.offset_:.6g}: {np.sum(scores < self.offset_)} of {len(X)} training rows below it")
+        n_below = int(np.sum(scores < self.offset_))
+        self._report(f"offset_ = {self.offset_:.6g}: {n_below} of {len(X)} training rows below it")
         return self
 
     def _report(self, message):

@@ -54,7 +54,9 @@ def _fitted(name, dtype):
     if name == "detector_default":
         estimator = AutoencoderOutlierDetector(n_trim_rounds=0, random_state=0)
     elif name.startswith("detector_"):
-        estimator = AutoencoderOutlierDetector(MODELS[name.removeprefix("detector_")](), n_trim_rounds=0, random_state=0)
+        estimator = AutoencoderOutlierDetector(
+            MODELS[name.removeprefix("detector_")](), n_trim_rounds=0, random_state=0
+        )
     else:
         estimator = MODELS[name]()
     with warnings.catch_warnings():

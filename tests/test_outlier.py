@@ -166,7 +166,8 @@ def test_verbose_reports_each_fit_and_passes_the_rest_to_the_autoencoder(capsys)
         "[AutoencoderOutlierDetector] model 1/1: fit 3/3 on the 45 most normal rows (15 set aside)",
         lines[-1],
     ]
-    assert lines[-1].startswith("[AutoencoderOutlierDetector] offset_ = ") and "of 60 training rows below it" in lines[-1]
+    assert lines[-1].startswith("[AutoencoderOutlierDetector] offset_ = ")
+    assert lines[-1].endswith(" of 60 training rows below it")
 
     AutoencoderOutlierDetector(n_trim_rounds=0, random_state=0).fit(X)
     assert capsys.readouterr().out == ""
