@@ -1067,8 +1067,8 @@ def _rows_as_tensor(rows, device, dtype):
 
     Inference never writes to its input, so sharing is safe; DLPack shares
     read-only arrays too (torch.from_numpy warns on them), except on numpy
-    1.x, which refuses to export them (BufferError, or TypeError before
-    1.25): there the batch is copied.
+    1.x, which refuses to export them (BufferError on 1.26, TypeError on
+    1.23): there the batch is copied.
     """
     rows = np.ascontiguousarray(rows, dtype=np.float32 if dtype == torch.float32 else np.float64)
     try:
