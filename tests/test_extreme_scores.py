@@ -85,16 +85,30 @@ def _check_flagged(name, dtype, rows):
         assert (estimator.decision_function(rows) < 0).all()
 
 
-@pytest.mark.parametrize(
+FAR = pytest.mark.parametrize(
     "dtype, distance",
     [(dtype, distance) for dtype in DTYPES for distance in DISTANCES if distance * 10 < float(np.finfo(dtype).max)],
     ids=lambda value: f"{value:g}" if isinstance(value, float) else value.__name__,
 )
+
+
+@FAR
 @pytest.mark.parametrize("name", ESTIMATORS)
 def test_far_rows_score_below_every_training_row(name, dtype, distance):
     X = _training_data(_is_bernoulli(name), dtype)
     rows = _far_rows(X, distance)
     _check_flagged(name, dtype, rows.astype(dtype))
+
+
+@FAR
+@pytest.mark.parametrize("name", ["vae", "vae_bernoulli"])
+def test_importance_weighted_bound_of_far_rows(name, dtype, distance):
+    estimator, _ = _fitted(name, dtype)
+    X = _training_data(_is_bernoulli(name), dtype)
+    training_scores = estimator.score_samples(X, n_samples=3)
+    scores = estimator.score_samples(_far_rows(X, distance).astype(dtype), n_samples=3)
+    assert not np.isnan(scores).any(), scores
+    assert (scores < training_scores.min()).all(), (scores, training_scores.min())
 
 
 OUT_OF_SUPPORT = {
