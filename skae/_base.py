@@ -58,6 +58,7 @@ from ._validation import (
     training_input,
     validate_X,
 )
+from ._scores import honest_scores
 from ._torch_utils import (
     ThreadBudget,
     flush_denormals,
@@ -573,10 +574,16 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         Returns
         -------
         scores : ndarray of shape (n_samples,)
+            Finite, or -inf for a row the model cannot explain: one so far from
+            the data that the computation overflows (never NaN), or, for a
+            Bernoulli loss, one with a value outside [0, 1] (probability zero;
+            ``fit`` refuses such rows, scoring does not, so that outlier
+            detection flags them).
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        return self._predict(lambda module, rows: -self._reconstruction_nll(module, rows), X)
+        scores = self._predict(lambda module, rows: -self._reconstruction_nll(module, rows), X)
+        return honest_scores(scores, X, self._is_bernoulli())
 
     def score(self, X, y=None):
         """The mean of :meth:`score_samples`, so model selection needs no scorer.
@@ -973,10 +980,16 @@ def _rows_as_tensor(rows, device, dtype):
     """``rows`` as a tensor on ``device`` in ``dtype``, sharing memory when it is already a CPU array of that dtype.
 
     Inference never writes to its input, so sharing is safe; DLPack shares
-    read-only arrays too (torch.from_numpy warns on them).
+    read-only arrays too (torch.from_numpy warns on them), except on numpy
+    1.x, which refuses to export them (BufferError on 1.26, TypeError on
+    1.23): there the batch is copied.
     """
     rows = np.ascontiguousarray(rows, dtype=np.float32 if dtype == torch.float32 else np.float64)
-    return torch.from_dlpack(rows).to(device)
+    try:
+        tensor = torch.from_dlpack(rows)
+    except (BufferError, TypeError):
+        tensor = torch.from_numpy(rows.copy())
+    return tensor.to(device)
 
 
 def fit_seeds(random_state, n_seeds):

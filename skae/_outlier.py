@@ -13,6 +13,7 @@ from ._base import BaseAutoencoder
 from ._compat import HasMethods, Interval, RealNotInt, StrOptions, _fit_context
 from ._persistence import VersionedStateMixin
 from ._validation import validate_input
+from ._scores import at_least_lowest_float, honest_scores
 from ._vae import VAE
 from ._vanilla import AutoencoderTransformer
 
@@ -98,6 +99,11 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
         median absolute deviation) and then averaged.
     random_state : int, RandomState instance or None, default=None
         Seeds the autoencoders (overriding their own ``random_state``).
+    verbose : int, default=0
+        0 is silent; 1 prints a line per fit (the first fit and each trimmed
+        refit, for each autoencoder) and the threshold; 2 or more also sets
+        each autoencoder's ``verbose`` to ``verbose - 1`` (its progress per
+        epoch).
 
     Attributes
     ----------
@@ -132,6 +138,7 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
         "max_features": [Interval(Integral, 1, None, closed="left"), Interval(RealNotInt, 0, 1, closed="right")],
         "random_state": ["random_state"],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -145,6 +152,7 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
         n_estimators=1,
         max_features=1.0,
         random_state=None,
+        verbose=0,
     ):
         self.autoencoder = autoencoder
         self.contamination = contamination
@@ -154,6 +162,7 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
         self.n_estimators = n_estimators
         self.max_features = max_features
         self.random_state = random_state
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
@@ -177,7 +186,7 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
         self._statistics = []
         n_kept = len(X) - int(np.floor(self.trim_fraction * len(X)))
         n_features = self._n_features_per_model(X.shape[1])
-        for _ in range(self.n_estimators):
+        for index in range(self.n_estimators):
             features = np.arange(X.shape[1])
             if n_features < X.shape[1]:
                 features = np.sort(rng.choice(X.shape[1], n_features, replace=False))
@@ -186,12 +195,19 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
                 raise TypeError(f"autoencoder must be a skae autoencoder, got {type(template).__name__}.")
             if self.random_state is not None or self.n_estimators > 1:
                 template.set_params(random_state=rng.randint(np.iinfo(np.int32).max))
+            if self.verbose > 1:
+                template.set_params(verbose=self.verbose - 1)
             self.scoring_ = self._resolve_scoring(template)
             X_model = X[:, features]
+            self._report(f"model {index + 1}/{self.n_estimators}: fit 1/{self.n_trim_rounds + 1} on all {len(X)} rows")
             estimator, statistics = self._fit_one(template, X_model)
-            for _ in range(self.n_trim_rounds):
+            for round_ in range(self.n_trim_rounds):
                 # The most normal rows; a stable sort keeps ties deterministic.
                 kept = np.sort(np.argsort(-self._score(estimator, statistics, X_model), kind="stable")[:n_kept])
+                self._report(
+                    f"model {index + 1}/{self.n_estimators}: fit {round_ + 2}/{self.n_trim_rounds + 1} on the "
+                    f"{n_kept} most normal rows ({len(X) - n_kept} set aside)"
+                )
                 estimator, statistics = self._fit_one(template, X_model[kept])
             if n_features < X.shape[1]:
                 location, spread = _robust_location_scale(self._score(estimator, statistics, X_model))
@@ -205,8 +221,14 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
             median, spread = _robust_location_scale(scores)
             self.offset_ = float(median - _AUTO_ROBUST_Z * spread)
         else:
-            self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
+            self.offset_ = float(np.percentile(at_least_lowest_float(scores), 100.0 * self.contamination))
+        n_below = int(np.sum(scores < self.offset_))
+        self._report(f"offset_ = {self.offset_:.6g}: {n_below} of {len(X)} training rows below it")
         return self
+
+    def _report(self, message):
+        if self.verbose:
+            print(f"[{type(self).__name__}] {message}", flush=True)
 
     def score_samples(self, X):
         """Normality score of each sample: higher means more normal.
@@ -219,6 +241,10 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
         Returns
         -------
         scores : ndarray of shape (n_samples,)
+            Finite, or -inf for a row the model cannot explain: one so far from
+            the training data that its score overflows (never NaN), or, with a
+            Bernoulli autoencoder, one with a value outside [0, 1]. Such rows
+            are always predicted as outliers.
         """
         check_is_fitted(self)
         X = validate_input(self, X, reset=False)
@@ -226,7 +252,8 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
 
     def _score_samples(self, X):
         scores = np.mean([self._member_score(i, X) for i in range(len(self.estimators_))], axis=0)
-        return scores.astype(X.dtype, copy=False)
+        with np.errstate(over="ignore"):  # a float64 score beyond float32's range is -inf there
+            return scores.astype(X.dtype, copy=False)
 
     def _member_score(self, i, X):
         features = self.estimators_features_[i]
@@ -299,15 +326,20 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
         return residual_variance + floor, codes.mean(axis=0), precision
 
     def _score(self, estimator, statistics, X):
-        if self.scoring_ == "reconstruction":
-            return -np.sum((X - estimator.reconstruct(X)) ** 2, axis=1)
         if self.scoring_ == "elbo":
             return estimator.score_samples(X)
-        residual_variance, code_mean, precision = statistics
-        residual = (X - estimator.reconstruct(X)) ** 2 / residual_variance
-        centred = estimator.transform(X) - code_mean
-        mahalanobis = np.einsum("ij,jk,ik->i", centred, precision, centred)
-        return -0.5 * (residual.sum(axis=1) + mahalanobis)
+        # Far from the data these sums overflow to +inf, which is the honest
+        # answer (score -inf), not a warning.
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.scoring_ == "reconstruction":
+                scores = -np.sum((X - estimator.reconstruct(X)) ** 2, axis=1)
+            else:
+                residual_variance, code_mean, precision = statistics
+                # Standardised before squaring: a residual whose square overflows may not once scaled.
+                residual = ((X - estimator.reconstruct(X)) / np.sqrt(residual_variance)) ** 2
+                centred = estimator.transform(X) - code_mean
+                scores = -0.5 * (residual.sum(axis=1) + _mahalanobis(centred, precision))
+        return honest_scores(scores, X, estimator._is_bernoulli())
 
     @staticmethod
     def _default_autoencoder(X):
@@ -316,8 +348,27 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
         return AutoencoderTransformer(max(1, X.shape[1] // 3), hidden_layer_sizes=(32,), activation="tanh", max_iter=50)
 
 
+def _mahalanobis(centred, precision):
+    """Squared Mahalanobis norm of each row of ``centred``.
+
+    Each row is divided by its largest absolute value first, and the square
+    of that scale multiplied back in last: the quadratic form of a code far
+    from the training codes then overflows to +inf rather than summing
+    ``inf - inf`` (NaN) between products of opposite signs.
+    """
+    scale = np.max(np.abs(centred), axis=1)
+    scale = np.where(scale > 0, scale, 1.0)
+    unit = centred / scale[:, None]
+    quadratic = np.maximum(np.einsum("ij,jk,ik->i", unit, precision, unit), 0.0)
+    return scale**2 * quadratic
+
+
 def _robust_location_scale(scores):
-    """Median and 1.4826 * median absolute deviation (a standard deviation for Gaussian scores)."""
+    """Median and 1.4826 * median absolute deviation (a standard deviation for Gaussian scores).
+
+    -inf scores (rows the model cannot explain) count as the lowest float.
+    """
+    scores = at_least_lowest_float(scores)
     median = np.median(scores)
     spread = 1.4826 * np.median(np.abs(scores - median))
     return float(median), float(spread)

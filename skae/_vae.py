@@ -13,6 +13,7 @@ from torch import nn
 
 from ._base import INFERENCE_DTYPE, BaseAutoencoder, document, fit_seeds
 from ._compat import Interval, StrOptions
+from ._scores import honest_scores
 from ._torch_utils import bernoulli, random_stream, randn_like, to_tensor, training_randomness
 from .losses import LOG_2PI, bernoulli_nll, gaussian_nll, kl_standard_normal
 from .nn import VariationalAutoencoder, output_shape
@@ -227,6 +228,12 @@ class VAE(BaseAutoencoder):
         Returns
         -------
         log_likelihood_bound : ndarray of shape (n_samples,)
+            Finite, or -inf for a row the model cannot explain: one so far from
+            the data that the bound overflows (its posterior or decoder output
+            past the float range: never NaN), or, for
+            ``likelihood="bernoulli"``, one with a value outside [0, 1]
+            (probability zero; ``fit`` refuses such rows, scoring does not, so
+            that outlier detection flags them).
 
         Notes
         -----
@@ -257,13 +264,14 @@ class VAE(BaseAutoencoder):
             raise ValueError(f"n_samples must be a positive integer or None, got {n_samples!r}.")
         noise = self._score_noise(n_draws)
         # The decoder sees n_draws rows per input row.
-        return self._predict(
+        scores = self._predict(
             lambda module, rows: self._log_likelihood_bound(
                 module, rows, noise.to(rows.device, rows.dtype), importance_weighted
             ),
             X,
             rows_per_pass=max(1, self.inference_batch_size // n_draws),
         )
+        return honest_scores(scores, X, self._is_bernoulli())
 
     def _score_noise(self, n_draws):
         """The draws every row shares, shape (n_draws, 1, n_components).

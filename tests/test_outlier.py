@@ -154,3 +154,23 @@ def test_feature_bagged_detector_still_finds_the_outliers():
     X, y = plane_with_outliers()
     detector = AutoencoderOutlierDetector(n_estimators=4, max_features=0.5, random_state=0).fit(X)
     assert roc_auc_score(y, -detector.score_samples(X)) > 0.9
+
+
+def test_verbose_reports_each_fit_and_passes_the_rest_to_the_autoencoder(capsys):
+    X = np.random.RandomState(0).normal(size=(60, 4))
+    AutoencoderOutlierDetector(n_trim_rounds=2, trim_fraction=0.25, random_state=0, verbose=1).fit(X)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "[AutoencoderOutlierDetector] model 1/1: fit 1/3 on all 60 rows",
+        "[AutoencoderOutlierDetector] model 1/1: fit 2/3 on the 45 most normal rows (15 set aside)",
+        "[AutoencoderOutlierDetector] model 1/1: fit 3/3 on the 45 most normal rows (15 set aside)",
+        lines[-1],
+    ]
+    assert lines[-1].startswith("[AutoencoderOutlierDetector] offset_ = ")
+    assert lines[-1].endswith(" of 60 training rows below it")
+
+    AutoencoderOutlierDetector(n_trim_rounds=0, random_state=0).fit(X)
+    assert capsys.readouterr().out == ""
+    detector = AutoencoderOutlierDetector(AutoencoderTransformer(2, max_iter=3), n_trim_rounds=0, verbose=2).fit(X)
+    assert detector.estimators_[0].verbose == 1
+    assert len(capsys.readouterr().out.splitlines()) > 2  # the autoencoder's own progress too
