@@ -59,6 +59,14 @@ class Batch(NamedTuple):
         return 0 if self.share == 0 else len(self.X)
 
 
+class TrainingData(NamedTuple):
+    """What a fit trains on: the training dataset, the validation dataset (or None) and the batch size."""
+
+    train: object
+    valid: object
+    batch_size: int
+
+
 def is_out_of_core(X):
     """Whether ``X`` is trained on chunk by chunk rather than copied whole.
 
@@ -86,7 +94,7 @@ def requested_batch_size(batch_size, n_rows):
 
 # ------------------------------------------------------------------ layout
 def training_data(X, weights, params, rng, use_validation, device, check_chunk):
-    """``(train_dataset, valid_dataset or None, batch_size)`` for validated ``X``.
+    """The :class:`TrainingData` of validated ``X``.
 
     ``params`` holds the estimator's ``batch_size``, ``chunk_size`` and
     ``validation_fraction``; ``rng`` draws the validation part (and, out of
@@ -97,7 +105,7 @@ def training_data(X, weights, params, rng, use_validation, device, check_chunk):
     train_rows, valid_rows = split_rows(len(X), params["validation_fraction"], rng if use_validation else None)
     batch_size = requested_batch_size(params["batch_size"], len(train_rows))
     valid_data = None if valid_rows is None else tensor_dataset(X, weights, valid_rows, device)
-    return tensor_dataset(X, weights, train_rows, device), valid_data, batch_size
+    return TrainingData(tensor_dataset(X, weights, train_rows, device), valid_data, batch_size)
 
 
 def split_rows(n_samples, validation_fraction, rng=None):
@@ -124,7 +132,7 @@ def tensor_dataset(X, weights, rows, device):
 
 
 def chunked_datasets(X, params, rng, use_validation, device, check_chunk):
-    """Training and validation :class:`ChunkedDataset` of out-of-core ``X``, and the batch size.
+    """The :class:`TrainingData` of out-of-core ``X``: training and validation :class:`ChunkedDataset`.
 
     The rows are cut into blocks of about ``chunk_size / 16`` rows; with
     ``use_validation``, ``validation_fraction`` of the blocks, drawn with
@@ -142,7 +150,7 @@ def chunked_datasets(X, params, rng, use_validation, device, check_chunk):
     per_chunk = max(1, chunk_rows // block_rows)
     train_data = ChunkedDataset(X, blocks, per_chunk, device, check_chunk)
     valid_data = None if valid_blocks is None else ChunkedDataset(X, valid_blocks, per_chunk, device, check_chunk)
-    return train_data, valid_data, min(batch_size, len(train_data))
+    return TrainingData(train_data, valid_data, min(batch_size, len(train_data)))
 
 
 def _chunk_rows(chunk_size, n_features, batch_size):

@@ -69,11 +69,7 @@ def train(estimator, X, max_epochs, incremental, partial=False, weights=None):
     device = resolve_device(estimator.device)
     shard = current_shard()
     init_seed, train_seed, split_seed = _seeds(estimator.random_state, shard, partial)
-    use_validation = estimator.early_stopping and not partial
-    rng = np.random.RandomState(split_seed) if use_validation or is_out_of_core(X) else None
-    data = training_data(X, weights, _layout(estimator), rng, use_validation, device, estimator._check_chunk)
-    if is_out_of_core(X):
-        X = sample_chunk(data[0], data[2], rng)  # what modules and fitted statistics that look at the data see
+    X, data = _batches(estimator, X, weights, split_seed, device, use_validation=estimator.early_stopping and not partial)
     continuing = incremental and estimator._is_fitted()
     if continuing:
         # Each continued fit draws fresh shuffles and noise, even with an
@@ -90,7 +86,7 @@ def train(estimator, X, max_epochs, incremental, partial=False, weights=None):
         net.initialize()
         if optimizer_state is not None:
             net.optimizer_.load_state_dict(optimizer_state)
-        net.partial_fit(data[0])
+        net.partial_fit(data.train)
     if partial:
         _keep(estimator, KeptEngine(net, threads, device, _parameters(estimator)), X, before)
         return estimator
@@ -100,7 +96,7 @@ def train(estimator, X, max_epochs, incremental, partial=False, weights=None):
             f"{type(estimator).__name__}: maximum iterations ({max_epochs}) reached and the "
             "optimization hasn't converged yet. Increase max_iter or tol.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=2,
         )
     return estimator
 
@@ -127,12 +123,12 @@ def _keep(estimator, kept, X, before):
 def _continue(estimator, kept, X, data, seed, device):
     """One more partial_fit epoch with the engine kept from the previous call."""
     net, module_ = kept.net, estimator.module_
-    net.batch_size = data[2]
+    net.batch_size = data.batch_size
     net.generator.manual_seed(seed)
     epochs_before = len(net.history)
     try:
         with kept.threads, flush_denormals(), training_randomness(seed, device, net.module_):
-            net.partial_fit(data[0])
+            net.partial_fit(data.train)
     except BaseException:
         del _ENGINES[module_]  # its module moved away from module_
         raise
@@ -161,6 +157,16 @@ def _same(value, other):
         return False
 
 
+def _batches(estimator, X, weights, seed, device, use_validation):
+    """``(X, TrainingData)``; out of core, ``X`` becomes a random chunk of it.
+
+    Modules and fitted statistics that look at the data see that chunk.
+    """
+    rng = np.random.RandomState(seed) if use_validation or is_out_of_core(X) else None
+    data = training_data(X, weights, _layout(estimator), rng, use_validation, device, estimator._check_chunk)
+    return (sample_chunk(data.train, data.batch_size, rng) if is_out_of_core(X) else X), data
+
+
 def _seeds(random_state, shard, partial):
     """The fit's ``(init, train, split)`` seeds; data-parallel, rank 0's on every process."""
     seeds = fit_seeds(random_state, 3)
@@ -181,8 +187,8 @@ def _layout(estimator):
 
 
 def _engine(estimator, module, data, max_epochs, seed, device, shard, n_iter, partial):
-    """The skorch net that trains ``module`` on ``data`` (training set, validation set, batch size)."""
-    _, valid_data, batch_size = data
+    """The skorch net that trains ``module`` on ``data`` (:class:`~skae._batches.TrainingData`), and its threads."""
+    valid_data, batch_size = data.valid, data.batch_size
     # Only one process of a data-parallel fit reports progress.
     verbose = estimator.verbose if shard is None or shard.rank == 0 else 0
     # Fits running side by side on threads re-split the cores at every epoch.
