@@ -69,7 +69,8 @@ def train(estimator, X, max_epochs, incremental, partial=False, weights=None):
     device = resolve_device(estimator.device)
     shard = current_shard()
     init_seed, train_seed, split_seed = _seeds(estimator.random_state, shard, partial)
-    X, data = _batches(estimator, X, weights, split_seed, device, use_validation=estimator.early_stopping and not partial)
+    use_validation = estimator.early_stopping and not partial
+    X, data = _batches(estimator, X, weights, split_seed, device, use_validation)
     continuing = incremental and estimator._is_fitted()
     if continuing:
         # Each continued fit draws fresh shuffles and noise, even with an
@@ -136,7 +137,8 @@ def _continue(estimator, kept, X, data, seed, device):
         for target, source in zip(module_.state_dict().values(), net.module_.state_dict().values()):
             target.copy_(source)
     before = estimator.loss_curve_, estimator.validation_scores_, estimator.n_iter_
-    _set_trained_state(estimator, net, module_, X, *before, keep_engine=True, n_epochs=len(net.history) - epochs_before)
+    n_epochs = len(net.history) - epochs_before
+    _set_trained_state(estimator, net, module_, X, *before, keep_engine=True, n_epochs=n_epochs)
     kept.stamp = version_stamp(module_)
     return estimator
 
@@ -218,15 +220,15 @@ def _callbacks(estimator, threads, n_iter, monitor, verbose):
     if monitor is not None:
         # tol is per feature, on the scale of MLPRegressor's mean loss (parameter docs).
         tol = estimator.tol * estimator.n_features_in_
-        restore_best = monitor == "valid_loss"
-        callbacks.append(("stopping", stopping_callback(monitor, estimator.n_iter_no_change, tol, restore_best, verbose)))
+        stopping = stopping_callback(monitor, estimator.n_iter_no_change, tol, monitor == "valid_loss", verbose)
+        callbacks.append(("stopping", stopping))
     return callbacks + list(estimator.callbacks or [])
 
 
 def _set_trained_state(
     estimator, net, module_, X, loss_curve, validation_scores, n_iter, keep_engine=False, n_epochs=None
 ):
-    """Set every fitted attribute from the engine's last ``n_epochs`` epochs (None: all), after ``n_iter`` earlier ones."""
+    """Set every fitted attribute from the engine's last ``n_epochs`` epochs (None: all) after ``n_iter`` earlier."""
     history = list(net.history)
     history = history[len(history) - (len(history) if n_epochs is None else n_epochs) :]
     estimator.module_ = module_

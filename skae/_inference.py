@@ -65,7 +65,7 @@ def inference_copy(module, device, dtype):
 
 
 def inference_device(requested, trained_on):
-    """The torch.device of ``inference_device`` (``requested``): for None, ``trained_on`` when usable here, else the CPU."""
+    """The torch.device that ``inference_device`` (``requested``) names; for None ``trained_on`` if usable, else CPU."""
     if requested is None:
         try:
             return resolve_device(trained_on)

@@ -1,6 +1,5 @@
 """Sparse autoencoder: top-k codes and/or a penalty on average code activation."""
 
-import math
 from numbers import Integral, Real
 
 import numpy as np

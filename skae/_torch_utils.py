@@ -1,4 +1,4 @@
-"""Devices and tensors: resolving the ``device`` parameters, numpy <-> tensor conversion, CPU copies of modules."""
+"""Devices and tensors: the ``device`` parameters, numpy <-> tensor conversion, module copies and version stamps."""
 
 import numpy as np
 import torch

@@ -21,7 +21,10 @@ VARIANTS = {
          "sparsity_weight"],
         {"n_components": None},  # None: 4 * k units
     ),
-    ContractiveAE: (["contractive_weight", "jacobian", "n_projections"], {"hidden_layer_sizes": (), "activation": "sigmoid"}),
+    ContractiveAE: (
+        ["contractive_weight", "jacobian", "n_projections"],
+        {"hidden_layer_sizes": (), "activation": "sigmoid"},  # the paper's one-layer sigmoid encoder
+    ),
     VAE: (["likelihood", "beta", "n_score_samples"], {"loss": DROPPED}),  # the likelihood replaces loss
 }
 
