@@ -41,7 +41,7 @@ def scenario(name):
     import torch
     from threadpoolctl import threadpool_limits
 
-    from skae._torch_utils import ThreadBudget
+    from skae._cpu import ThreadBudget
 
     if name.startswith("after torch.set_num_threads(2) in main"):
         torch.set_num_threads(2)

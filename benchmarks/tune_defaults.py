@@ -48,7 +48,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback
 
-import skae._base
+import skae._batches
 from skae import VAE, AutoencoderTransformer, ContractiveAE, DenoisingAE, SparseAE
 
 
@@ -91,7 +91,7 @@ def small_sets(n_rows=178):
 # ("batches": at least MIN_BATCHES batches per epoch of at least MIN_ROWS
 # rows; (1, 1) unless given, i.e. MLPRegressor's min(200, n)). "base" is the
 # defaults before this sweep, "b4+tkf2" the shipped ones.
-SHIPPED_BATCH_RULE = (skae._base._AUTO_MIN_BATCHES, skae._base._AUTO_MIN_BATCH_ROWS)
+SHIPPED_BATCH_RULE = (skae._batches._AUTO_MIN_BATCHES, skae._batches._AUTO_MIN_BATCH_ROWS)
 VARIANTS = {
     "base": {},
     "tkf2": {"transform_k_factor": 2.0},
@@ -109,7 +109,7 @@ VARIANTS = {
 
 
 def set_batch_rule(min_batches, min_rows):
-    skae._base._AUTO_MIN_BATCHES, skae._base._AUTO_MIN_BATCH_ROWS = min_batches, min_rows
+    skae._batches._AUTO_MIN_BATCHES, skae._batches._AUTO_MIN_BATCH_ROWS = min_batches, min_rows
 
 
 def make_estimator(model, variant):

@@ -26,7 +26,7 @@ from sklearn.datasets import load_digits
 from sklearn.preprocessing import StandardScaler
 
 from skae import VAE
-from skae._base import INFERENCE_DTYPE
+from skae._inference import INFERENCE_DTYPE
 
 
 def draws(scheme, n_draws, n_rows, n_components, seed):

@@ -1,4 +1,4 @@
-"""The shared estimator: validation, training, inference, feature names, devices.
+"""The estimator contract: parameters, validation, the public methods, and the slots a variant overrides.
 
 A variant subclasses :class:`BaseAutoencoder` and overrides only the slots
 that are its difference; nothing in the training loop or in inference::
@@ -9,7 +9,8 @@ that are its difference; nothing in the training loop or in inference::
 =============================  =====================================  ============================
 slot                           default                                overridden by
 =============================  =====================================  ============================
-``_build_corruption(X)``       None (identity)                        DenoisingAE
+``_build_corruption(X)``       the ``noise`` parameter's corruption   (none; DenoisingAE is the
+                               (None: identity)                       base with noise by default)
 ``_build_code_layer()``        None (identity)                        SparseAE (sigmoid, top-k),
                                                                       ContractiveAE (activation)
 ``_elementwise_nll``           squared error, or Bernoulli for        VAE (sigma-VAE Gaussian)
@@ -23,106 +24,50 @@ slot                           default                                overridden
 ``_code_size()``               ``n_components``                       SparseAE (from ``k`` if None)
 =============================  =====================================  ============================
 
-The encoder and decoder come from ``_network``: the user's ``encoder`` /
-``decoder`` (a module, deep-copied, or a builder called with ``n_features``
-and ``n_components``) or an MLP from ``hidden_layer_sizes``. So a variant's
-difference applies on top of any network. ``_anneal`` is called by the
-engine at the start of every epoch (counted across warm starts) and returns
-whether the objective is still changing, during which the ``tol`` rule may
-not stop training.
+This table is the one list of slots. Slots compose: a variant's slots apply
+on top of the base's others, so any variant takes ``noise`` (a sparse
+denoising autoencoder is ``SparseAE(k=25, noise="masking")``) and any
+user ``encoder`` / ``decoder``. The encoder and decoder come from
+``_network``: the user's ``encoder`` / ``decoder`` (a module, deep-copied, or
+a builder called with ``n_features`` and ``n_components``) or an MLP from
+``hidden_layer_sizes``. ``_anneal`` is called by the engine at the start of
+every epoch (counted across warm starts) and returns whether the objective is
+still changing, during which the ``tol`` rule may not stop training.
+
+The rooms behind the public methods: :mod:`skae._fitting` (how a fit runs),
+:mod:`skae._batches` (``X`` -> batches), :mod:`skae._training` (the engine),
+:mod:`skae._inference` (batched passes on the inference device),
+:mod:`skae._random` (seeds and random streams), :mod:`skae._cpu` (threads and
+denormals), :mod:`skae._persistence` (pickle and skops state).
 """
 import copy
-import math
-import warnings
-import weakref
+import re
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from ._batches import is_out_of_core
 from ._compat import Interval, StrOptions, _fit_context
-from ._distributed import current_shard
-from ._persistence import VersionedStateMixin, autoencoder_state, map_nested, rebuild_module, split_autoencoder_state
+from ._fitting import train
+from ._inference import INFERENCE_DTYPE, inference_device, predict
+from ._persistence import VersionedStateMixin, autoencoder_state, rebuild_module, split_autoencoder_state
+from ._random import seeded
+from ._scores import honest_scores
 from ._validation import (
     check_chunk,
     check_hidden_layer_sizes,
     check_inference_params,
     check_training_data,
-    is_out_of_core,
     observed_weights as _observed_weights,
     training_input,
     validate_X,
 )
-from ._scores import honest_scores
-from ._torch_utils import (
-    ThreadBudget,
-    flush_denormals,
-    resolve_device,
-    seeded,
-    supports_fused_adam,
-    to_cpu_module,
-    to_numpy,
-    to_tensor,
-    training_randomness,
-)
-from ._training import (
-    ChunkedBatches,
-    ChunkedDataset,
-    AutoencoderNet,
-    TensorDataset,
-    on_device,
-    progress_callbacks,
-    schedule_callback,
-    stopping_callback,
-)
 from .losses import bernoulli_nll, jacobian_frobenius_exact, squared_error, sum_features
-from .nn import ACTIVATIONS, Autoencoder, mlp, output_shape
-
-_MAX_SEED = np.iinfo(np.int32).max
-
-# Out-of-core training: rows per chunk for chunk_size="auto" (as float32), and
-# blocks per chunk. Blocks are the unit of shuffling and of the validation
-# split; 16 per chunk mixes rows from far-apart parts of X in every chunk
-# while each block is still one contiguous read of ~4 MiB.
-_AUTO_CHUNK_BYTES = 64 * 2**20
-
-# partial_fit's engines (skorch net, float32 module and optimizer on the
-# training device), keyed by the module_ they last wrote to: kept between
-# calls without being part of the estimator's state, so nothing extra is
-# pickled or cloned, and a new module_ (fit, unpickling, deepcopy) starts a
-# new engine from module_ and the pickled optimizer state.
-_ENGINES = weakref.WeakKeyDictionary()
-_PARAM_NAMES = {}
-_BLOCKS_PER_CHUNK = 16
-
-# batch_size="auto": MLPRegressor's min(200, n_samples) rows per batch, but
-# at least _AUTO_MIN_BATCHES batches per epoch while batches keep at least
-# _AUTO_MIN_BATCH_ROWS rows. With MLPRegressor's rule a wine-sized table
-# (142 rows) is one Adam step per epoch, and the epoch-counted stopping rule
-# and max_iter then allow too few steps: ContractiveAE reached max_iter=1000
-# on 4 of 6 wine-sized development sets (10 of 10 fits each) and none with 4
-# batches, whose accuracy in the classifier pipeline rose by 1.1 points on
-# average; only tables under 800 rows change
-# (benchmarks/tune_defaults.py --small, results/defaults_development.md).
-_AUTO_MAX_BATCH_ROWS = 200
-_AUTO_MIN_BATCHES = 4
-_AUTO_MIN_BATCH_ROWS = 32
-
-# Training runs in float32; the fitted module_ is kept in float64 on the CPU
-# (pickles load anywhere, and a float64 row's output does not depend on which
-# other rows share its batch: float32 matrix products round differently for
-# different batch shapes). Float32 input and other devices use copies of it.
-INFERENCE_DTYPE = torch.float64
-
-# module_'s copies for other devices and dtypes, keyed by module_ itself: a
-# cache that is never part of the estimator's state, so pickles, skops files
-# and clones hold module_ alone, and a new module_ (refit) drops its copies.
-_MODULE_COPIES = weakref.WeakKeyDictionary()
+from .nn import ACTIVATIONS, Autoencoder, GaussianNoise, Masking, SaltAndPepper, mlp, output_shape
 
 # Parameter and attribute docs shared by every autoencoder; ``document`` puts them
 # in place of "{base_parameters}" in a class docstring.
@@ -146,6 +91,19 @@ _BASE_PARAMETERS_DOC = """    hidden_layer_sizes : tuple of int, default=(100,)
         corruption before the encoder, code layer and penalties after it (a
         VAE puts its mean and log-variance heads on the encoder's output, of
         any width). Inputs and outputs stay 2-D: reshape inside the module.
+    noise : {"gaussian", "masking", "salt_and_pepper"} or None, default=None
+        Corruption of the input during training, which makes any autoencoder
+        a denoising one (Vincent et al., 2008): the loss compares the
+        reconstruction of the corrupted batch with the clean batch.
+        "gaussian" adds N(0, noise_level^2) noise to every entry; "masking"
+        sets a fraction ``noise_level`` of the entries to zero;
+        "salt_and_pepper" sets a fraction ``noise_level`` of the entries to
+        their feature's minimum or maximum seen in training, with equal
+        probability. ``transform``, ``inverse_transform`` and
+        ``score_samples`` see clean data. None trains on clean input.
+    noise_level : float, default=0.2
+        Standard deviation ("gaussian") or fraction of corrupted entries
+        ("masking", "salt_and_pepper", at most 1). Not used without ``noise``.
     alpha : float, default=1e-4
         L2 penalty (weight decay) on the weights, not the biases.
     batch_size : int or "auto", default="auto"
@@ -247,8 +205,18 @@ default=None
 
 
 def document(cls):
-    """Complete ``cls``'s docstring with the parameters every autoencoder shares."""
-    cls.__doc__ = cls.__doc__.replace("{base_parameters}", _BASE_PARAMETERS_DOC.strip("\n"))
+    """Complete ``cls``'s docstring with the parameters every autoencoder shares.
+
+    "{base_parameters}" in the docstring becomes the shared entries, except
+    those of parameters the class documents itself (another default, another
+    meaning), which are left out.
+    """
+    shared_parameters, attributes = _BASE_PARAMETERS_DOC.strip("\n").split("\n\n    Attributes\n")
+    own = set(re.findall(r"^    (\w+) :", cls.__doc__, flags=re.MULTILINE))
+    entries = re.split(r"\n(?=    \w[\w, ]* :)", shared_parameters)
+    kept = [entry for entry in entries if not own & set(re.findall(r"\w+", entry.split(" :")[0]))]
+    shared = "\n".join(kept) + "\n\n    Attributes\n" + attributes
+    cls.__doc__ = cls.__doc__.replace("{base_parameters}", shared)
     return cls
 
 
@@ -262,6 +230,8 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         "encoder": [None, torch.nn.Module, callable],
         "decoder": [None, torch.nn.Module, callable],
         "loss": [StrOptions({"squared_error", "binary_crossentropy"})],
+        "noise": [StrOptions({"gaussian", "masking", "salt_and_pepper"}), None],
+        "noise_level": [Interval(Real, 0, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "chunk_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
@@ -289,6 +259,8 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         encoder=None,
         decoder=None,
         loss="squared_error",
+        noise=None,
+        noise_level=0.2,
         alpha=1e-4,
         batch_size="auto",
         chunk_size="auto",
@@ -306,28 +278,7 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         inference_device=None,
         inference_batch_size=8192,
     ):
-        self.n_components = n_components
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.encoder = encoder
-        self.decoder = decoder
-        self.loss = loss
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.chunk_size = chunk_size
-        self.learning_rate_init = learning_rate_init
-        self.max_iter = max_iter
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.random_state = random_state
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.device = device
-        self.callbacks = callbacks
-        self.inference_device = inference_device
-        self.inference_batch_size = inference_batch_size
+        store_parameters(self, locals())
 
     # ------------------------------------------------------------------ slots
     # The parameter that chooses the decoder's distribution (for errors and
@@ -349,8 +300,16 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         return self.n_components
 
     def _build_corruption(self, X):
-        """A module applied to the input in training mode only, or None."""
-        return None
+        """A module applied to the input in training mode only, or None: the ``noise`` parameter's."""
+        if self.noise is None:
+            return None
+        if self.noise == "gaussian":
+            return GaussianNoise(self.noise_level)
+        if self.noise_level > 1:
+            raise ValueError(f"noise_level is a fraction of entries for noise={self.noise!r}; got {self.noise_level}.")
+        if self.noise == "masking":
+            return Masking(self.noise_level)
+        return SaltAndPepper(self.noise_level, X.min(axis=0), X.max(axis=0))
 
     def _build_code_layer(self):
         """A module applied to the encoder's output to make the code, or None."""
@@ -434,9 +393,8 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         """The batch's negative log-likelihood: summed over features, averaged over rows."""
         if weights is None and type(self)._elementwise_nll is BaseAutoencoder._elementwise_nll:
             # The same number from one fused kernel (and one backward) instead
-            # of four elementwise ones: 15 µs a batch, 7% of an epoch on digits
-            # (benchmarks/bench_engine.py). A variant with its own likelihood
-            # takes the general path.
+            # of four elementwise ones (measured, see the engine benchmark
+            # page). A variant with its own likelihood takes the general path.
             nll = F.binary_cross_entropy_with_logits if self._is_bernoulli() else F.mse_loss
             return nll(output, X, reduction="sum") / len(X)
         return sum_features(self._elementwise_nll(module, output, X), weights).mean()
@@ -475,7 +433,7 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
             )
         X = self._training_input(X, reset=not (self.warm_start and self._is_fitted()))
         weights = _observed_weights(observed, X)
-        return self._train(X, max_epochs=self.max_iter, incremental=self.warm_start, weights=weights)
+        return train(self, X, max_epochs=self.max_iter, incremental=self.warm_start, weights=weights)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
@@ -501,7 +459,7 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
             The estimator.
         """
         X = self._training_input(X, reset=not self._is_fitted())
-        return self._train(X, max_epochs=1, incremental=True, partial=True)
+        return train(self, X, max_epochs=1, incremental=True, partial=True)
 
     def transform(self, X):
         """Encode ``X`` into the latent space.
@@ -647,16 +605,6 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         if weights is not None:
             self.module_ = rebuild_module(self, weights, INFERENCE_DTYPE, seeded)
 
-    @classmethod
-    def _get_param_names(cls):
-        # scikit-learn inspects __init__'s signature on every get_params (so
-        # in every fit's parameter validation, clone and repr): ~20 µs a call,
-        # 1.5% of a small fit. The names are fixed per class.
-        names = _PARAM_NAMES.get(cls)
-        if names is None:
-            names = _PARAM_NAMES[cls] = tuple(super()._get_param_names())
-        return list(names)
-
     def __sklearn_is_fitted__(self):
         # validate_data sets n_features_in_ before training starts; only a
         # trained module makes the estimator fitted.
@@ -669,223 +617,16 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         return validate_X(self, X, reset)
 
     def _predict(self, function, X, rows_per_pass=None, autograd=False):
-        """``function(module, rows)`` over ``X`` batch by batch, on the inference device in X's dtype.
+        """``function(module, rows)`` over validated ``X`` batch by batch, on the inference device in X's dtype.
 
-        ``module`` is module_ (or its copy) on that device in eval mode; the
-        result is a numpy array in X's dtype. Batches hold
-        ``inference_batch_size`` rows unless ``rows_per_pass`` says otherwise;
-        ``autograd`` runs without torch's inference mode (for torch.func).
+        ``module`` is module_ (or its copy) on that device in eval mode.
+        Batches hold ``inference_batch_size`` rows unless ``rows_per_pass``
+        says otherwise; ``autograd`` runs without torch's inference mode (for
+        torch.func). The protocol variants use for their own inference.
         """
         check_inference_params(self)
-        module, device, dtype = self._inference_module(X.dtype)
-        step = rows_per_pass or self.inference_batch_size
-        result = None
-        with torch.no_grad() if autograd else torch.inference_mode():
-            for start in range(0, len(X), step):
-                output = to_numpy(function(module, _rows_as_tensor(X[start : start + step], device, dtype)), X.dtype)
-                if len(X) <= step:
-                    return output
-                if result is None:
-                    result = np.empty((len(X), *output.shape[1:]), dtype=X.dtype)
-                result[start : start + step] = output
-        return result
-
-    def _inference_module(self, dtype):
-        """``(module, device, torch_dtype)``: module_ on the inference device, in eval mode, for ``dtype`` input.
-
-        Call it outside torch's inference mode: a copy made inside could not
-        be used with autograd later.
-        """
-        device = self._inference_device()
-        # MPS has no float64.
-        torch_dtype = torch.float32 if dtype == np.float32 or device.type == "mps" else torch.float64
-        self._ensure_eval_mode()
-        source = self.module_
-        if device.type == "cpu" and torch_dtype == INFERENCE_DTYPE:
-            return source, device, torch_dtype
-        copies = _MODULE_COPIES.setdefault(source, {})
-        cached = copies.get((device, torch_dtype))
-        if cached is None or not _unchanged(*cached[1:]):
-            tensors = [*source.parameters(), *source.buffers()]
-            copied = copy.deepcopy(source).to(device, torch_dtype).eval()
-            cached = copies[device, torch_dtype] = (copied, tensors, _stamp(tensors))
-        return cached[0], device, torch_dtype
-
-    def _inference_device(self):
-        """The torch.device that ``inference_device`` names, or the training device / CPU for None."""
-        if self.inference_device is None:
-            try:
-                return resolve_device(getattr(self, "device_", "cpu"))
-            except ValueError:  # trained on a device this machine lacks
-                return torch.device("cpu")
-        return resolve_device(self.inference_device, name="inference_device")
-
-    def _ensure_eval_mode(self):
-        # module_ is stored in eval mode; re-walking the module tree costs ~30 µs
-        # per call, so only do it if someone switched it to training mode.
-        if self.module_.training:
-            self.module_.eval()
-
-    def _train(self, X, max_epochs, incremental, partial=False, weights=None):
-        """Run the training loop on validated ``X``; set every fitted attribute."""
-        device = resolve_device(self.device)
-        use_validation = self.early_stopping and not partial
-        init_seed, train_seed, split_seed = fit_seeds(self.random_state, 3)
-        shard = current_shard()
-        if shard is not None:
-            if partial:
-                raise ValueError(
-                    "partial_fit does not train data-parallel: each process's chunks would be its own stream. "
-                    "Call fit inside skae.data_parallel(), or partial_fit outside it."
-                )
-            # Every process draws the same shuffles and split: rank 0's seeds.
-            init_seed, train_seed, split_seed = shard.broadcast([init_seed, train_seed, split_seed])
-        # Only one process of a data-parallel fit reports progress.
-        verbose = self.verbose if shard is None or shard.rank == 0 else 0
-        rng = np.random.RandomState(split_seed) if use_validation or is_out_of_core(X) else None
-
-        # Fitted attributes are set only once training succeeds: a fit that
-        # raises (e.g. on divergence) leaves the estimator as it was.
-        if is_out_of_core(X):
-            train_data, valid_data, batch_size = self._chunked_datasets(X, rng, use_validation, device)
-            # Modules and fitted statistics that look at the data see one random chunk.
-            X = train_data.read(ChunkedBatches(train_data, batch_size, True, rng_generator(rng)).chunks()[0])
-        else:
-            train_rows, valid_rows = self._split(len(X), rng, use_validation=use_validation)
-            train_data = self._dataset(X, weights, train_rows, device)
-            valid_data = None if valid_rows is None else self._dataset(X, weights, valid_rows, device)
-            batch_size = self._requested_batch_size(len(train_rows))
-
-        continuing = incremental and self._is_fitted()
-        if continuing:
-            # Each continued fit draws fresh shuffles and noise, even with an
-            # int random_state, and does so reproducibly (n_iter_ is pickled).
-            train_seed = int(np.random.SeedSequence([train_seed, self.n_iter_]).generate_state(1)[0]) % _MAX_SEED
-            loss_curve, validation_scores, n_iter = self.loss_curve_, self.validation_scores_, self.n_iter_
-        else:
-            loss_curve, validation_scores, n_iter = [], [], 0
-        net = _ENGINES.get(self.module_) if partial and continuing else None
-        if net is not None and net.engine_key == self._engine_key(device, self.module_):
-            return self._train_engine(net, X, train_data, batch_size, train_seed, device)
-        if continuing:
-            module, optimizer_state = copy.deepcopy(self.module_).float(), self._optimizer_state
-        else:
-            with seeded(init_seed, torch.device("cpu")):
-                module = self._build_module(X)
-            optimizer_state = None
-
-        generator = torch.Generator().manual_seed(train_seed)
-        # Fits running side by side on threads re-split the cores at every epoch.
-        threads = ThreadBudget(batch_size * sum(p.numel() for p in module.parameters()))
-        schedule = schedule_callback(lambda module, epoch: threads.rebalance() or self._anneal(module, epoch), n_iter)
-        callbacks = progress_callbacks(verbose) + [("schedule", schedule)]
-        if not partial:
-            monitor = "valid_loss" if valid_data is not None else "train_loss"
-            callbacks.append(
-                (
-                    "stopping",
-                    stopping_callback(
-                        # tol is per feature, on the scale of MLPRegressor's mean loss (parameter docs).
-                        monitor, self.n_iter_no_change, self.tol * X.shape[1], valid_data is not None, verbose
-                    ),
-                )
-            )
-        callbacks += list(self.callbacks or [])
-
-        net = AutoencoderNet(
-            on_device(module, device),
-            objective=self._objective,
-            generator=generator,
-            valid_dataset=valid_data,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            lr=self.learning_rate_init,
-            weight_decay=self.alpha,
-            fused=supports_fused_adam(device) or None,
-            device=device,
-            callbacks=callbacks,
-            verbose=verbose,
-            shard=shard,
-        )
-        # Data-parallel processes draw different noise (corruption, sampling) for their rows.
-        noise_stream = 0 if shard is None else shard.rank
-        with threads, flush_denormals(), training_randomness(train_seed, device, module, noise_stream):
-            net.initialize()
-            if optimizer_state is not None:
-                net.optimizer_.load_state_dict(optimizer_state)
-            net.partial_fit(train_data)
-
-        n_epochs = len(net.history)
-        if partial:
-            # partial_fit keeps its engine (module, optimizer, callbacks,
-            # history) for the next call; module_ is a float64 copy.
-            module_ = copy.deepcopy(module).to("cpu", INFERENCE_DTYPE).eval()
-            self._set_trained_state(net, module_, n_epochs, X, loss_curve, validation_scores, n_iter, keep_engine=True)
-            net.threads = threads
-            net.engine_key = self._engine_key(device, module_)
-            _ENGINES[module_] = net
-            return self
-        module_ = to_cpu_module(module, INFERENCE_DTYPE).eval()
-        self._set_trained_state(net, module_, n_epochs, X, loss_curve, validation_scores, n_iter)
-        if n_epochs == max_epochs and not _stopped(net):
-            warnings.warn(
-                f"{type(self).__name__}: maximum iterations ({max_epochs}) reached and the "
-                "optimization hasn't converged yet. Increase max_iter or tol.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        return self
-
-    def _train_engine(self, net, X, train_data, batch_size, seed, device):
-        """One more partial_fit epoch with the engine kept from the previous call."""
-        net.batch_size = batch_size
-        net.generator.manual_seed(seed)
-        epochs_before = len(net.history)
-        module_ = self.module_
-        try:
-            with net.threads, flush_denormals(), training_randomness(seed, device, net.module_):
-                net.partial_fit(train_data)
-        except BaseException:
-            del _ENGINES[module_]  # its module moved away from module_
-            raise
-        with torch.no_grad():
-            for target, source in zip(module_.state_dict().values(), net.module_.state_dict().values()):
-                target.copy_(source)
-        self._set_trained_state(
-            net, module_, len(net.history) - epochs_before, X,
-            self.loss_curve_, self.validation_scores_, self.n_iter_, keep_engine=True,
-        )
-        net.engine_key = self._engine_key(device, module_)
-        return self
-
-    def _set_trained_state(self, net, module_, n_epochs, X, loss_curve, validation_scores, n_iter, keep_engine=False):
-        """Set every fitted attribute from the engine's last ``n_epochs`` epochs, after ``n_iter`` earlier ones."""
-        history = net.history[len(net.history) - n_epochs :]
-        self.module_ = module_
-        # A kept engine goes on updating its optimizer state in place: copy it.
-        # A discarded CPU engine's state is already what is kept (walking it cost ~40 µs a fit).
-        state = net.optimizer_.state_dict()
-        self._optimizer_state = state if net.device.type == "cpu" and not keep_engine else _to_cpu(state, copy=keep_engine)
-        self.loss_curve_ = loss_curve + [epoch["train_loss"] for epoch in history]
-        self.validation_scores_ = validation_scores
-        if net.valid_dataset is not None:
-            self.validation_scores_ = validation_scores + [-epoch["valid_loss"] for epoch in history]
-            self.best_validation_score_ = max(self.validation_scores_)
-        self.best_loss_ = min(self.loss_curve_)
-        self.n_iter_ = n_iter + n_epochs
-        self.device_ = str(net.device)
-        self._n_features_out = self._code_size()
-        self._set_fitted_statistics(X)
-
-    def _engine_key(self, device, module_):
-        """What a kept partial_fit engine was built for: reused only while the
-        device, the parameters and module_'s tensors (version counters) are unchanged."""
-        names = self._get_param_names()
-        params = tuple(
-            (name, tuple(map(id, value)) if isinstance(value, list) else value)
-            for name, value in ((name, getattr(self, name)) for name in names)
-        )
-        return device, params, _stamp([*module_.parameters(), *module_.buffers()])
+        device = inference_device(self.inference_device, getattr(self, "device_", "cpu"))
+        return predict(self.module_, function, X, device, rows_per_pass or self.inference_batch_size, autograd)
 
     def _training_input(self, X, reset):
         """``X`` validated for training (:func:`skae._validation.training_input`)."""
@@ -895,132 +636,14 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         """Refuse a chunk read from out-of-core ``X`` (rows ``ranges``) that is short or holds bad values."""
         check_chunk(self, rows, ranges)
 
-    def _chunked_datasets(self, X, rng, use_validation, device):
-        """Training and validation :class:`ChunkedDataset` of out-of-core ``X``, and the batch size.
-
-        The rows are cut into blocks of about ``chunk_size / 16`` rows; with
-        ``use_validation``, ``validation_fraction`` of the blocks, drawn with
-        ``rng``, are held out of the stream.
-        """
-        n_samples, n_features = X.shape
-        batch_size = self._requested_batch_size(n_samples)
-        if self.chunk_size == "auto":
-            chunk_rows = max(1, (_AUTO_CHUNK_BYTES // (4 * n_features)) // batch_size) * batch_size
-        else:
-            chunk_rows = max(self.chunk_size, batch_size)
-        block_rows = math.ceil(min(chunk_rows, n_samples) / _BLOCKS_PER_CHUNK)
-        starts = np.arange(0, n_samples, block_rows)
-        blocks = np.stack([starts, np.minimum(starts + block_rows, n_samples)], axis=1)
-        valid_blocks = None
-        if use_validation:
-            n_valid = max(1, int(round(self.validation_fraction * len(blocks))))
-            if n_valid >= len(blocks):
-                raise ValueError(
-                    f"early_stopping=True holds out validation_fraction={self.validation_fraction} "
-                    f"of the {len(blocks)} block(s) of {block_rows} row(s) that chunk_size="
-                    f"{self.chunk_size!r} cuts X into, leaving none to train on; provide more "
-                    "samples, lower chunk_size or set early_stopping=False."
-                )
-            order = rng.permutation(len(blocks))
-            blocks, valid_blocks = blocks[np.sort(order[n_valid:])], blocks[np.sort(order[:n_valid])]
-        per_chunk = max(1, chunk_rows // block_rows)
-
-        def dataset(part):
-            return ChunkedDataset(X, part, per_chunk, device, self._check_chunk)
-
-        train_data = dataset(blocks)
-        batch_size = min(batch_size, len(train_data))
-        return train_data, None if valid_blocks is None else dataset(valid_blocks), batch_size
-
-    def _requested_batch_size(self, n_rows):
-        """Rows per batch when training on ``n_rows`` rows: ``batch_size`` or the "auto" rule, at most ``n_rows``."""
-        return _auto_batch_size(n_rows) if self.batch_size == "auto" else min(self.batch_size, n_rows)
-
-    def _split(self, n_samples, rng, use_validation):
-        rows = np.arange(n_samples)
-        if not use_validation:
-            return rows, None
-        n_valid = max(1, int(round(self.validation_fraction * n_samples)))
-        if n_samples - n_valid < 1:
-            raise ValueError(
-                f"early_stopping=True holds out validation_fraction={self.validation_fraction} "
-                f"of {n_samples} sample(s), leaving none to train on; provide more samples "
-                "or set early_stopping=False."
-            )
-        rows = rng.permutation(n_samples)
-        return rows[n_valid:], rows[:n_valid]
-
-    @staticmethod
-    def _dataset(X, weights, rows, device):
-        if rows is not None and len(rows) == len(X):
-            rows = slice(None)  # all rows, in order: no fancy-indexing copy
-        return TensorDataset(
-            to_tensor(X[rows], device),
-            None if weights is None else to_tensor(weights[rows], device),
-        )
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
 
-def _stamp(tensors):
-    # Version counters and storage addresses change with any in-place update
-    # (fill_, copy_, load_state_dict, optimizer steps, .data = ...).
-    return [(tensor._version, tensor.data_ptr()) for tensor in tensors]
-
-
-def _unchanged(tensors, stamp):
-    """Whether ``tensors`` are as they were when ``stamp`` was taken: checked per call, ~1 µs, no module walk."""
-    return _stamp(tensors) == stamp
-
-
-def _rows_as_tensor(rows, device, dtype):
-    """``rows`` as a tensor on ``device`` in ``dtype``, sharing memory when it is already a CPU array of that dtype.
-
-    Inference never writes to its input, so sharing is safe; DLPack shares
-    read-only arrays too (torch.from_numpy warns on them), except on numpy
-    1.x, which refuses to export them (BufferError on 1.26, TypeError on
-    1.23): there the batch is copied.
-    """
-    rows = np.ascontiguousarray(rows, dtype=np.float32 if dtype == torch.float32 else np.float64)
-    try:
-        tensor = torch.from_dlpack(rows)
-    except (BufferError, TypeError):
-        tensor = torch.from_numpy(rows.copy())
-    return tensor.to(device)
-
-
-def fit_seeds(random_state, n_seeds):
-    """``n_seeds`` seeds for torch and numpy generators, drawn from ``random_state``.
-
-    An int gives the same seeds every time, through a SeedSequence: seeding a
-    RandomState's Mersenne Twister costs ~65 µs, 4% of a small fit. A
-    RandomState instance is advanced, None draws from numpy's global one,
-    as scikit-learn's ``check_random_state`` does.
-    """
-    if isinstance(random_state, Integral):
-        return [int(seed) % _MAX_SEED for seed in np.random.SeedSequence(random_state).generate_state(n_seeds)]
-    return [int(seed) for seed in check_random_state(random_state).randint(_MAX_SEED, size=n_seeds)]
-
-
-def rng_generator(rng):
-    """A torch generator seeded from a numpy RandomState."""
-    return torch.Generator().manual_seed(int(rng.randint(_MAX_SEED)))
-
-
-def _stopped(net):
-    callback = dict(net.callbacks_).get("stopping")
-    return callback is not None and callback.misses_ >= callback.patience
-
-
-def _to_cpu(state, copy=False):
-    """An optimizer state dict with every tensor moved to the CPU (``copy``: never sharing memory), for pickling anywhere."""
-    return map_nested(state, torch.Tensor, lambda tensor: tensor.detach().to("cpu", copy=copy))
-
-
-def _auto_batch_size(n_rows):
-    """``batch_size="auto"`` for ``n_rows`` training rows."""
-    few_batches = max(_AUTO_MIN_BATCH_ROWS, math.ceil(n_rows / _AUTO_MIN_BATCHES))
-    return min(_AUTO_MAX_BATCH_ROWS, few_batches, n_rows)
+def store_parameters(estimator, arguments):
+    """Store ``__init__``'s ``arguments`` (its ``locals()``) untouched as attributes of the same names."""
+    for name, value in arguments.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)

@@ -2,7 +2,7 @@
 
 from numbers import Integral, Real
 
-from ._base import BaseAutoencoder, document
+from ._base import BaseAutoencoder, document, store_parameters
 from ._compat import Interval, StrOptions
 from .losses import (
     jacobian_frobenius_closed_form,
@@ -88,6 +88,8 @@ class ContractiveAE(BaseAutoencoder):
         encoder=None,
         decoder=None,
         loss="squared_error",
+        noise=None,
+        noise_level=0.2,
         alpha=0.0001,
         batch_size="auto",
         chunk_size="auto",
@@ -105,33 +107,7 @@ class ContractiveAE(BaseAutoencoder):
         inference_device=None,
         inference_batch_size=8192,
     ):
-        super().__init__(
-            n_components,
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            encoder=encoder,
-            decoder=decoder,
-            loss=loss,
-            alpha=alpha,
-            batch_size=batch_size,
-            chunk_size=chunk_size,
-            learning_rate_init=learning_rate_init,
-            max_iter=max_iter,
-            tol=tol,
-            n_iter_no_change=n_iter_no_change,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            random_state=random_state,
-            verbose=verbose,
-            warm_start=warm_start,
-            device=device,
-            callbacks=callbacks,
-            inference_device=inference_device,
-            inference_batch_size=inference_batch_size,
-        )
-        self.contractive_weight = contractive_weight
-        self.jacobian = jacobian
-        self.n_projections = n_projections
+        store_parameters(self, locals())
 
     def _build_code_layer(self):
         # The code is a hidden layer like the others, so a one-layer encoder is

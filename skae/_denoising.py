@@ -1,10 +1,6 @@
-"""Denoising autoencoder: the base estimator plus a training-time corruption."""
+"""Denoising autoencoder: the named entry point to the base estimator's ``noise``, on by default."""
 
-from numbers import Real
-
-from ._base import BaseAutoencoder, document
-from ._compat import Interval, StrOptions
-from .nn import GaussianNoise, Masking, SaltAndPepper
+from ._base import BaseAutoencoder, document, store_parameters
 
 
 @document
@@ -17,13 +13,18 @@ class DenoisingAE(BaseAutoencoder):
     the corruption is a module that is active only in training mode, and its
     randomness follows ``random_state``.
 
+    Every skae autoencoder takes the same ``noise`` and ``noise_level``
+    (default: no noise): ``DenoisingAE`` is :class:`AutoencoderTransformer`
+    with noise on by default, and ``SparseAE(k=25, noise="masking")`` is a
+    sparse denoising autoencoder.
+
     Parameters
     ----------
     n_components : int, default=10
         Size of the code (latent space). Any positive integer, including more than the number of features (an
         overcomplete code), for every skae estimator alike; only sparsity, noise or
         a penalty stops an overcomplete code from learning to copy its input.
-    noise : {"gaussian", "masking", "salt_and_pepper"}, default="gaussian"
+    noise : {"gaussian", "masking", "salt_and_pepper"} or None, default="gaussian"
         "gaussian" adds N(0, noise_level^2) noise to every entry; "masking"
         sets a fraction ``noise_level`` of the entries to zero; "salt_and_pepper"
         sets a fraction ``noise_level`` of the entries to their feature's
@@ -38,6 +39,7 @@ class DenoisingAE(BaseAutoencoder):
     See Also
     --------
     AutoencoderTransformer : The same model without corruption.
+    SparseAE, ContractiveAE, VAE : Take ``noise`` too, to combine corruption with their difference.
 
     Examples
     --------
@@ -50,12 +52,6 @@ class DenoisingAE(BaseAutoencoder):
     >>> dae.reconstruct(noisy).shape
     (1797, 64)
     """
-
-    _parameter_constraints = {
-        **BaseAutoencoder._parameter_constraints,
-        "noise": [StrOptions({"gaussian", "masking", "salt_and_pepper"})],
-        "noise_level": [Interval(Real, 0, None, closed="left")],
-    }
 
     def __init__(
         self,
@@ -85,37 +81,4 @@ class DenoisingAE(BaseAutoencoder):
         inference_device=None,
         inference_batch_size=8192,
     ):
-        super().__init__(
-            n_components,
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            encoder=encoder,
-            decoder=decoder,
-            loss=loss,
-            alpha=alpha,
-            batch_size=batch_size,
-            chunk_size=chunk_size,
-            learning_rate_init=learning_rate_init,
-            max_iter=max_iter,
-            tol=tol,
-            n_iter_no_change=n_iter_no_change,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            random_state=random_state,
-            verbose=verbose,
-            warm_start=warm_start,
-            device=device,
-            callbacks=callbacks,
-            inference_device=inference_device,
-            inference_batch_size=inference_batch_size,
-        )
-        self.noise = noise
-        self.noise_level = noise_level
-    def _build_corruption(self, X):
-        if self.noise == "gaussian":
-            return GaussianNoise(self.noise_level)
-        if self.noise_level > 1:
-            raise ValueError(f"noise_level is a fraction of entries for noise={self.noise!r}; got {self.noise_level}.")
-        if self.noise == "masking":
-            return Masking(self.noise_level)
-        return SaltAndPepper(self.noise_level, X.min(axis=0), X.max(axis=0))
+        store_parameters(self, locals())

@@ -23,28 +23,14 @@ _state = threading.local()
 
 @dataclass(frozen=True)
 class Shard:
-    """This process's place in a data-parallel fit: ``rank`` of ``world_size`` in ``group``."""
+    """This process's place in a data-parallel fit: ``rank`` of ``world_size`` in ``group``.
+
+    Which rows each process trains on is decided by :func:`skae._batches.shard_batches`.
+    """
 
     rank: int
     world_size: int
     group: object = None
-
-    def rows(self, start, stop, order=None):
-        """This rank's rows of the global batch ``[start, stop)`` (of ``order`` when shuffled), and its share.
-
-        Rank ``r`` takes rows ``r, r + W, ...``. The share, ``W x rows / global
-        rows``, scales its mean loss so that DistributedDataParallel's average
-        over ranks is the global batch's mean. A rank left without rows (a
-        global batch smaller than the world) gets one row with share 0: it
-        still takes part in the gradient reduction, adding nothing.
-        """
-        n_rows = len(range(start + self.rank, stop, self.world_size))
-        share = self.world_size * n_rows / (stop - start)
-        if n_rows == 0:
-            return (slice(start, start + 1) if order is None else order[start : start + 1]), 0.0
-        if order is None:
-            return slice(start + self.rank, stop, self.world_size), share
-        return order[start:stop][self.rank :: self.world_size], share
 
     def sum(self, values):
         """The sums of ``values`` (floats) over the group's processes."""

@@ -1,12 +1,11 @@
 """Sparse autoencoder: top-k codes and/or a penalty on average code activation."""
 
-import math
 from numbers import Integral, Real
 
 import numpy as np
 from torch import nn
 
-from ._base import BaseAutoencoder, document
+from ._base import BaseAutoencoder, document, store_parameters
 from ._compat import Interval, StrOptions
 from .losses import sparsity_penalty
 from .nn import TopK
@@ -121,6 +120,8 @@ class SparseAE(BaseAutoencoder):
         encoder=None,
         decoder=None,
         loss="squared_error",
+        noise=None,
+        noise_level=0.2,
         alpha=0.0001,
         batch_size="auto",
         chunk_size="auto",
@@ -138,37 +139,7 @@ class SparseAE(BaseAutoencoder):
         inference_device=None,
         inference_batch_size=8192,
     ):
-        super().__init__(
-            n_components,
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            encoder=encoder,
-            decoder=decoder,
-            loss=loss,
-            alpha=alpha,
-            batch_size=batch_size,
-            chunk_size=chunk_size,
-            learning_rate_init=learning_rate_init,
-            max_iter=max_iter,
-            tol=tol,
-            n_iter_no_change=n_iter_no_change,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            random_state=random_state,
-            verbose=verbose,
-            warm_start=warm_start,
-            device=device,
-            callbacks=callbacks,
-            inference_device=inference_device,
-            inference_batch_size=inference_batch_size,
-        )
-        self.k = k
-        self.transform_k_factor = transform_k_factor
-        self.k_selection = k_selection
-        self.k_anneal_fraction = k_anneal_fraction
-        self.sparsity_penalty = sparsity_penalty
-        self.sparsity_target = sparsity_target
-        self.sparsity_weight = sparsity_weight
+        store_parameters(self, locals())
 
     def _code_size(self):
         if self.n_components is not None:
@@ -186,12 +157,8 @@ class SparseAE(BaseAutoencoder):
         if self.k is None:
             return sigmoid
         # Encoding with more units than training keeps (Makhzani & Frey's
-        # alpha * k; alpha = 3 with their 1000-unit codes) makes features that
-        # keep more of the input. With the default 4 * k units, 2 * k scored
-        # 1.1 points above k in the classifier pipeline on six wine-sized
-        # development sets (above on all six) and 0.2 above on five larger
-        # ones (-0.2 to +1.0); 3 * k scored +0.8 and -0.3 (-1.3 on MNIST 8 x 8)
-        # (benchmarks/results/defaults_development.md).
+        # alpha * k) makes features that keep more of the input; the factor
+        # was chosen on development sets, see the defaults page.
         k_eval = int(np.clip(round(self.transform_k_factor * self.k), 1, self._code_size()))
         top_k = TopK(self._kept_units(), k_eval, by=self.k_selection)
         return top_k if sigmoid is None else nn.Sequential(sigmoid, top_k)

@@ -8,198 +8,26 @@ PyTorch loop on tabular data. Here batches are slices of tensors already on the
 device, shuffled with one gather per epoch.
 
 Data larger than memory (a memmap, a dask array, an h5py or zarr dataset) is
-fed by :class:`ChunkedBatches`, which reads it a chunk at a time and hands
-each chunk to :class:`TensorBatches`: the same loop trains on both.
+fed by :class:`~skae._batches.ChunkedBatches`, which reads it a chunk at a time
+and hands each chunk to :class:`~skae._batches.TensorBatches`: the same loop
+trains on both.
 
 This is the only module that imports skorch.
 """
 
 import copy
 import math
-from concurrent.futures import ThreadPoolExecutor
 
-import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, ProgressBar
 from skorch.history import History
 from skorch.utils import TeeGenerator, noop
 
+from ._batches import Batch, ChunkedBatches, ChunkedDataset, TensorBatches, TensorDataset
 from ._persistence import NeverRestored
 
-__all__ = ["on_device", "TensorDataset", "TensorBatches", "ChunkedDataset", "ChunkedBatches", "AutoencoderNet", "stopping_callback", "schedule_callback", "progress_callbacks"]
-
-
-class TensorDataset:
-    """Rows of ``X`` (and optional per-cell ``weights``) already on the training device."""
-
-    def __init__(self, X, weights=None):
-        self.X = X
-        self.weights = weights
-
-    def __len__(self):
-        return len(self.X)
-
-
-class TensorBatches:
-    """Mini-batches sliced (or, when shuffling, gathered) from tensors on the device.
-
-    Shuffled batches are gathered batch by batch: one gather of the whole
-    array per epoch allocates a fresh copy of the data every epoch, which
-    measured ~10% slower on MNIST.
-    """
-
-    def __init__(self, dataset, batch_size, shuffle=False, generator=None, shard=None):
-        self.dataset = dataset
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.generator = generator
-        self.shard = shard
-
-    def __len__(self):
-        return math.ceil(len(self.dataset) / self.batch_size)
-
-    def __iter__(self):
-        X, weights = self.dataset.X, self.dataset.weights
-        order = torch.randperm(len(X), generator=self.generator).to(X.device) if self.shuffle else None
-        for start in range(0, len(X), self.batch_size):
-            if self.shard is not None:
-                # Data-parallel: this process's rows of the global batch and their share of it.
-                rows, share = self.shard.rows(start, min(start + self.batch_size, len(X)), order)
-                yield X[rows], None if weights is None else weights[rows], share
-                continue
-            rows = slice(start, start + self.batch_size) if order is None else order[start : start + self.batch_size]
-            yield X[rows], None if weights is None else weights[rows]
-
-
-class ChunkedDataset:
-    """Rows of an out-of-core array, read a chunk at a time onto the training device.
-
-    ``blocks`` holds the ``(start, stop)`` row ranges this dataset owns (the
-    training or the validation part); a chunk is ``blocks_per_chunk`` of them,
-    read with one slice each, converted to float32, and checked with
-    ``check(rows, ranges)``, which raises on bad data.
-    """
-
-    weights = None
-
-    def __init__(self, X, blocks, blocks_per_chunk, device, check):
-        self.X = X
-        self.blocks = blocks
-        self.blocks_per_chunk = blocks_per_chunk
-        self.device = device
-        self.check = check
-
-    def __len__(self):
-        return int((self.blocks[:, 1] - self.blocks[:, 0]).sum())
-
-    def read(self, ranges, out=None):
-        """The rows of ``ranges`` as one float32 array, written into ``out`` if given.
-
-        Dask arrays are computed in one call.
-        """
-        if len(ranges) == 0:  # a data-parallel process without blocks in this chunk
-            return np.empty((0, self.X.shape[1]), dtype=np.float32)
-        parts = [self.X[start:stop] for start, stop in ranges]
-        if hasattr(self.X, "__dask_graph__"):
-            import dask
-
-            parts = dask.compute(*parts)
-        parts = [np.asarray(part) for part in parts]
-        n_rows = sum(len(part) for part in parts)
-        if out is None or len(out) < n_rows:  # more rows than asked for: check() reports it
-            out = np.empty((n_rows, self.X.shape[1]), dtype=np.float32)
-        rows = np.concatenate(parts, out=out[:n_rows], casting="unsafe")
-        self.check(rows, ranges)
-        return rows
-
-
-class ChunkedBatches(TensorBatches):
-    """Mini-batches of a :class:`ChunkedDataset`, chunk by chunk.
-
-    When shuffling, every epoch visits the blocks in a fresh random order, so
-    chunks are made of different blocks each epoch, and rows are shuffled
-    within each chunk. The next chunk is read in a background thread while
-    the current one trains (file and dask reads release the GIL), so at most
-    two chunks are in memory.
-
-    Data-parallel (``shard``), every process visits the same chunks but reads
-    only its own blocks of each (blocks ``rank, rank + W, ...``), so reading
-    is divided too; a global batch is then the processes' local batches
-    together (:meth:`shard_batches`).
-    """
-
-    def chunks(self):
-        """The blocks of each chunk, in this epoch's order."""
-        blocks, per_chunk = self.dataset.blocks, self.dataset.blocks_per_chunk
-        if self.shuffle:
-            blocks = blocks[torch.randperm(len(blocks), generator=self.generator).numpy()]
-        return [blocks[start : start + per_chunk] for start in range(0, len(blocks), per_chunk)]
-
-    def __iter__(self):
-        chunks = self.chunks()
-        shard = self.shard
-        reads = chunks if shard is None else [blocks[shard.rank :: shard.world_size] for blocks in chunks]
-        # Two buffers, filled in turn: a fresh array per chunk grew glibc's
-        # heap without bound (RssAnon +25 MB/s over a 30 GiB memmap) instead
-        # of reusing freed chunks.
-        rows_per_chunk = max(_n_rows(blocks) for blocks in reads)
-        buffers = [np.empty((rows_per_chunk, self.dataset.X.shape[1]), dtype=np.float32) for _ in range(min(2, len(chunks)))]
-        with ThreadPoolExecutor(max_workers=1) as reader:
-            pending = reader.submit(self.dataset.read, reads[0], buffers[0])
-            for index in range(len(chunks)):
-                # The other buffer's chunk is done: its last batch was trained before this resumed.
-                rows = pending.result()
-                if index + 1 < len(chunks):
-                    pending = reader.submit(self.dataset.read, reads[index + 1], buffers[(index + 1) % 2])
-                chunk = TensorDataset(torch.from_numpy(rows).to(self.dataset.device))
-                if shard is None:
-                    yield from TensorBatches(chunk, self.batch_size, self.shuffle, self.generator)
-                else:
-                    yield from self.shard_batches(chunk, chunks[index])
-
-    def shard_batches(self, chunk, blocks):
-        """This process's part of each global batch of the chunk made of ``blocks``.
-
-        The chunk takes as many steps as one process would; each process
-        splits its own rows (shuffled by a generator of its own, seeded from
-        the shared one) into that many near-equal parts, and a part's share is
-        its rows over the global batch's. Every process computes every
-        process's part sizes from the block sizes, so no step needs a
-        collective and all take the same steps.
-        """
-        shard, world = self.shard, self.shard.world_size
-        sizes = blocks[:, 1] - blocks[:, 0]
-        n_steps = math.ceil(int(sizes.sum()) / self.batch_size)
-        # parts[rank, step]: how many of its rows each process trains on at each step.
-        parts = np.array([_near_equal_parts(int(sizes[rank::world].sum()), n_steps) for rank in range(world)])
-        X = chunk.X
-        if self.shuffle:
-            # One draw from the shared generator keeps it in step on every
-            # process; the shuffle of each process's own rows is its own.
-            seed = int(torch.randint(2**62, (1,), generator=self.generator))
-            own = torch.Generator().manual_seed(int(np.random.SeedSequence([seed, shard.rank]).generate_state(1)[0]))
-            X = X[torch.randperm(len(X), generator=own).to(X.device)]
-        placeholder = X[:1] if len(X) else torch.zeros((1, X.shape[1]), dtype=X.dtype, device=X.device)
-        start = 0
-        for step in range(n_steps):
-            total, mine = int(parts[:, step].sum()), int(parts[shard.rank, step])
-            if total == 0:  # every process skips it alike
-                continue
-            if mine == 0:
-                yield placeholder, None, 0.0
-                continue
-            yield X[start : start + mine], None, world * mine / total
-            start += mine
-
-
-def _n_rows(blocks):
-    return int((blocks[:, 1] - blocks[:, 0]).sum())
-
-
-def _near_equal_parts(n, n_parts):
-    """The sizes of ``n`` items cut into ``n_parts`` parts, larger ones first (as ``np.array_split``)."""
-    return [n // n_parts + (part < n % n_parts) for part in range(n_parts)]
+__all__ = ["on_device", "AutoencoderNet", "stopping_callback", "schedule_callback", "progress_callbacks"]
 
 
 class EpochHistory(History):
@@ -369,16 +197,21 @@ class AutoencoderNet(NeverRestored, NeuralNet):  # never restored: skorch's __se
         batches = ChunkedBatches if isinstance(dataset, ChunkedDataset) else TensorBatches
         return batches(dataset, self.batch_size, shuffle=training, generator=self.generator, shard=self.shard)
 
+    def evaluation_step(self, batch, training=False):
+        # A scoring callback's net.predict over the engine's own datasets gets
+        # Batch tuples (X, weights, share); skorch's unpack_data expects (X, y).
+        return super().evaluation_step((batch.X, None) if isinstance(batch, Batch) else batch, training)
+
     def train_step(self, batch, **fit_params):
-        X, weights, *share = batch  # a share of the global batch when data-parallel
+        X, weights, share = batch  # a share of the global batch when data-parallel
         # What optimizer.zero_grad(set_to_none=True) does, without its profiler
         # scope and per-group dispatch (see the engine benchmark).
         for group in self.optimizer_.param_groups:
             for parameter in group["params"]:
                 parameter.grad = None
-        if share:
+        if share is not None:
             loss = self.parallel_objective_(X, weights)
-            (loss * share[0]).backward()
+            (loss * share).backward()
         else:
             loss = self.objective(self.module_, X, weights)
             loss.backward()
@@ -393,7 +226,7 @@ class AutoencoderNet(NeverRestored, NeuralNet):  # never restored: skorch's __se
         return {"loss": loss, "y_pred": None}
 
     def validation_step(self, batch, **fit_params):
-        X, weights, *_ = batch
+        X, weights, _ = batch
         with torch.no_grad():
             return {"loss": self.objective(self.module_, X, weights), "y_pred": None}
 
@@ -420,7 +253,7 @@ class AutoencoderNet(NeverRestored, NeuralNet):  # never restored: skorch's __se
             if hooks:
                 self._notify_batch("on_batch_begin", batch=(batch[0], batch[0]), training=training)
             step = step_fn(batch)
-            rows = len(batch[0]) if len(batch) == 2 or batch[2] else 0  # a share of 0 stands in for no rows
+            rows = batch.n_rows
             loss = step["loss"].detach()
             loss_sum = loss * rows if loss_sum is None else loss_sum.add_(loss, alpha=rows)
             row[loss_key] = loss.item()

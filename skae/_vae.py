@@ -11,10 +11,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ._base import INFERENCE_DTYPE, BaseAutoencoder, document, fit_seeds
+from ._base import BaseAutoencoder, document, store_parameters
 from ._compat import Interval, StrOptions
+from ._inference import INFERENCE_DTYPE
+from ._random import bernoulli, fit_seeds, random_stream, randn_like, training_randomness
 from ._scores import honest_scores
-from ._torch_utils import bernoulli, random_stream, randn_like, to_tensor, training_randomness
+from ._torch_utils import to_tensor
 from .losses import LOG_2PI, bernoulli_nll, gaussian_nll, kl_standard_normal
 from .nn import VariationalAutoencoder, output_shape
 
@@ -109,6 +111,8 @@ class VAE(BaseAutoencoder):
         activation="relu",
         encoder=None,
         decoder=None,
+        noise=None,
+        noise_level=0.2,
         alpha=0.0001,
         batch_size="auto",
         chunk_size="auto",
@@ -126,31 +130,7 @@ class VAE(BaseAutoencoder):
         inference_device=None,
         inference_batch_size=8192,
     ):
-        # Not super().__init__: the VAE's likelihood replaces the base's ``loss``.
-        self.n_components = n_components
-        self.likelihood = likelihood
-        self.beta = beta
-        self.n_score_samples = n_score_samples
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.encoder = encoder
-        self.decoder = decoder
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.chunk_size = chunk_size
-        self.learning_rate_init = learning_rate_init
-        self.max_iter = max_iter
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.random_state = random_state
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.device = device
-        self.callbacks = callbacks
-        self.inference_device = inference_device
-        self.inference_batch_size = inference_batch_size
+        store_parameters(self, locals())  # no ``loss``: the likelihood replaces it
 
     _likelihood_param = "likelihood"
 
@@ -167,9 +147,8 @@ class VAE(BaseAutoencoder):
         # likelihoods still reported in X's units. Unscaled data (N(0, 300^2))
         # used to diverge on the first batch at any learning rate.
         shift, scale = (0.0, 1.0) if self._is_bernoulli() else _shift_and_scale(X)
-        return VariationalAutoencoder(
-            body, nn.Linear(width, self.n_components), nn.Linear(width, self.n_components), decoder, shift, scale
-        )
+        heads = nn.Linear(width, self.n_components), nn.Linear(width, self.n_components)
+        return VariationalAutoencoder(body, *heads, decoder, shift, scale, corruption=self._build_corruption(X))
 
     def _elementwise_nll(self, module, output, X):
         if self._is_bernoulli():
@@ -245,14 +224,10 @@ class VAE(BaseAutoencoder):
         other rows of ``X``, their order or the call, so an outlier flag cannot
         flip with the batch a row arrives in. Shared, evenly spread draws also
         make differences between rows less noisy, which is what ranking
-        outliers needs. On held-out digits (``benchmarks/vae_score_draws.py``,
-        ``n_score_samples=10``, 8 draw seeds), the rankings of two seeds had a
-        Spearman correlation of at least 0.9986 (Gaussian) and 0.985
-        (Bernoulli), against 0.993 and 0.941 with independent draws for every
-        row, and a row's score varied less between seeds (standard deviation
-        0.55 and 0.32 nats against 0.83 and 0.49). The price: the Monte Carlo
-        error of the mean score over many rows no longer averages out (0.46
-        and 0.27 nats against 0.05 and 0.03); raise ``n_score_samples`` or
+        outliers needs: rankings agree more closely between draw seeds than
+        with independent draws for every row (see the VAE page of the user
+        guide). The price: the Monte Carlo error of the mean score over many
+        rows no longer averages out; raise ``n_score_samples`` or
         ``n_samples`` to shrink it. A larger ``n_samples`` extends the same
         sequence of draws.
         """

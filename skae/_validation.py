@@ -16,6 +16,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.utils.validation import check_array
 
+from ._batches import is_out_of_core
 from ._compat import InvalidParameterError, validate_data, validate_parameter_constraints
 from ._training import Callback
 
@@ -201,20 +202,6 @@ def check_training_data(estimator, X):
             f"{estimator._likelihood()} needs X in [0, 1], got values in "
             f"[{X.min():.4g}, {X.max():.4g}]; scale X (e.g. MinMaxScaler) or use a Gaussian likelihood."
         )
-
-
-def is_out_of_core(X):
-    """Whether ``X`` is trained on chunk by chunk rather than copied whole.
-
-    True for numpy memmaps and for arrays that are not numpy, pandas, scipy
-    sparse or torch objects but have a 2-D ``shape``, a ``dtype`` and row
-    slicing: dask arrays, h5py datasets, zarr arrays.
-    """
-    if isinstance(X, np.memmap):
-        return True
-    if isinstance(X, (np.ndarray, list, tuple, torch.Tensor, pd.DataFrame, pd.Series)) or sp.issparse(X):
-        return False
-    return hasattr(X, "dtype") and hasattr(X, "__getitem__") and len(getattr(X, "shape", ())) == 2
 
 
 # ---------------------------------------------------------------- parameters

@@ -1,6 +1,6 @@
 """The plain autoencoder: the base estimator with every slot at its default."""
 
-from ._base import BaseAutoencoder, document
+from ._base import BaseAutoencoder, document, store_parameters
 
 
 @document
@@ -57,6 +57,8 @@ class AutoencoderTransformer(BaseAutoencoder):
         encoder=None,
         decoder=None,
         loss="squared_error",
+        noise=None,
+        noise_level=0.2,
         alpha=1e-4,
         batch_size="auto",
         chunk_size="auto",
@@ -74,27 +76,4 @@ class AutoencoderTransformer(BaseAutoencoder):
         inference_device=None,
         inference_batch_size=8192,
     ):
-        super().__init__(
-            n_components,
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            encoder=encoder,
-            decoder=decoder,
-            loss=loss,
-            alpha=alpha,
-            batch_size=batch_size,
-            chunk_size=chunk_size,
-            learning_rate_init=learning_rate_init,
-            max_iter=max_iter,
-            tol=tol,
-            n_iter_no_change=n_iter_no_change,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            random_state=random_state,
-            verbose=verbose,
-            warm_start=warm_start,
-            device=device,
-            callbacks=callbacks,
-            inference_device=inference_device,
-            inference_batch_size=inference_batch_size,
-        )
+        store_parameters(self, locals())

@@ -12,7 +12,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ._torch_utils import randn_like
+from ._random import randn_like
 
 LOG_2PI = math.log(2 * math.pi)
 

@@ -10,7 +10,7 @@ Gaussian encoder with reparameterisation (``VAE``). The encoder and decoder are
 an :func:`mlp`, the convolutional :class:`ConvEncoder` / :class:`ConvDecoder`
 for images, or any module of the user's that maps 2-D batches to 2-D batches.
 
-Their random draws go through :func:`skae._torch_utils.randn_like` and
+Their random draws go through :func:`skae._random.randn_like` and
 friends: inside a fit they come from the fit's own generator, elsewhere from
 torch's global one.
 """
@@ -20,7 +20,7 @@ import math
 import torch
 from torch import nn
 
-from ._torch_utils import rand_like, randn_like
+from ._random import rand_like, randn_like
 
 ACTIVATIONS = {
     "identity": nn.Identity,
@@ -242,7 +242,7 @@ class Autoencoder(nn.Module):
         self.decoder = decoder
 
     # Empty slots are skipped rather than called: an Identity module call
-    # costs ~2 µs of Python, per slot and batch (1-2% of an epoch on digits).
+    # costs Python time per slot and batch (see the engine benchmark page).
     def encode(self, x):
         code = self.encoder(x)
         return code if type(self.code_layer) is nn.Identity else self.code_layer(code)
@@ -349,10 +349,15 @@ class VariationalAutoencoder(nn.Module):
     conditioning: the log-variance head no longer sees inputs of size 1e4
     (whose ``exp`` overflows on the first batch). By default they are the
     identity (0 and 1), what a Bernoulli decoder, whose outputs are logits, uses.
+
+    ``corruption``, as in :class:`Autoencoder`, is applied to the input in
+    ``forward`` (a module active in training mode only, such as
+    :class:`GaussianNoise`); ``posterior`` and ``encode`` see clean input.
     """
 
-    def __init__(self, body, mean_head, log_var_head, decoder, input_shift=0.0, input_scale=1.0):
+    def __init__(self, body, mean_head, log_var_head, decoder, input_shift=0.0, input_scale=1.0, corruption=None):
         super().__init__()
+        self.corruption = corruption if corruption is not None else nn.Identity()
         self.body = body
         self.mean_head = mean_head
         self.log_var_head = log_var_head
@@ -372,6 +377,8 @@ class VariationalAutoencoder(nn.Module):
         return self.decoder(z) * self.input_scale + self.input_shift
 
     def forward(self, x):
+        if type(self.corruption) is not nn.Identity:
+            x = self.corruption(x)
         mean, log_var = self.posterior(x)
         z = mean + torch.exp(0.5 * log_var) * randn_like(mean) if self.training else mean
         return self.decode(z), (mean, log_var)

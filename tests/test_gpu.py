@@ -9,6 +9,7 @@ import torch
 from skorch.callbacks import Callback
 
 from skae import VAE, AutoencoderTransformer
+from skae._inference import inference_copy, inference_device
 from skae.nn import ConvDecoder, ConvEncoder
 
 pytestmark = [
@@ -38,12 +39,17 @@ def test_cuda_training_runs_on_the_gpu_and_pickles_to_cpu(digits, estimator):
     np.testing.assert_allclose(loaded.transform(digits[0][:10]), model.transform(digits[0][:10]))
 
 
+
+def inference_module(model, dtype):
+    """The module ``model`` predicts with for input of ``dtype``."""
+    return inference_copy(model.module_, inference_device(model.inference_device, model.device_), dtype)[0]
+
 def test_inference_runs_on_the_training_gpu_in_the_input_dtype(digits):
     X = digits[0][:500]
     model = AutoencoderTransformer(8, max_iter=3, device="cuda", random_state=0).fit(X)
     recorded = []
     for dtype in (np.float32, np.float64):
-        module, device, _ = model._inference_module(dtype)
+        module = inference_module(model, dtype)
         module.encoder.register_forward_hook(lambda m, args, out: recorded.append((args[0].device.type, args[0].dtype)))
     on_cpu = pickle.loads(pickle.dumps(model)).set_params(inference_device="cpu")
     for dtype, rtol in ((np.float32, 1e-4), (np.float64, 1e-10)):
@@ -61,7 +67,7 @@ def test_cuda_model_predicts_on_cpu_where_cuda_is_hidden(digits, monkeypatch):
     expected = model.transform(digits[0][:50])
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     loaded = pickle.loads(pickle.dumps(model))
-    assert loaded._inference_device().type == "cpu"
+    assert inference_device(loaded.inference_device, loaded.device_).type == "cpu"
     np.testing.assert_allclose(loaded.transform(digits[0][:50]), expected, rtol=1e-10, atol=1e-10)
 
 
@@ -100,7 +106,7 @@ def test_vae_sample_and_interpolate_run_on_the_training_gpu(digits):
     model = VAE(8, max_iter=3, device="cuda", random_state=0).fit(X)
     recorded = []
     for dtype in (np.float32, np.float64):
-        module = model._inference_module(dtype)[0]
+        module = inference_module(model, dtype)
         module.decoder.register_forward_hook(lambda m, args, out: recorded.append((args[0].device.type, args[0].dtype)))
     samples = model.sample(5, random_state=0)
     path = model.interpolate(X[0].astype(np.float32), X[1].astype(np.float32), n_steps=4)

@@ -125,3 +125,41 @@ def test_vae_bounds_in_float32_and_independent_of_the_batch_size(likelihood, dig
         small = vae.set_params(inference_batch_size=30).score_samples(X, n_samples=n_samples)
         vae.set_params(inference_batch_size=8192)
         np.testing.assert_allclose(small, scores64, rtol=1e-12)
+
+
+def test_version_stamp_moves_with_every_in_place_change():
+    # Inference's module copies and partial_fit's kept engine are reused while
+    # version_stamp is unchanged; it reads torch's private tensor._version, so
+    # this test fails if torch stops moving it with in-place updates.
+    from skae._torch_utils import unchanged, version_stamp
+
+    module = torch.nn.Linear(3, 2)
+    optimizer = torch.optim.SGD(module.parameters(), lr=0.1)
+    stamp = version_stamp(module)
+    assert unchanged(module, stamp)
+    changes = [
+        lambda: module.weight.fill_(0.5),
+        lambda: module.bias.copy_(torch.ones(2)),
+        lambda: module.load_state_dict(torch.nn.Linear(3, 2).state_dict()),
+        lambda: (module(torch.ones(1, 3)).sum().backward(), optimizer.step()),
+        lambda: setattr(module.weight, "data", torch.zeros(2, 3)),
+    ]
+    for change in changes:
+        with torch.no_grad() if change is not changes[3] else torch.enable_grad():
+            change()
+        assert not unchanged(module, stamp)
+        stamp = version_stamp(module)
+
+
+def test_a_float32_copy_follows_changes_to_module_(fitted, digits):
+    X = digits[0][:20].astype(np.float32)
+    before = fitted.transform(X)
+    with torch.no_grad():
+        next(fitted.module_.parameters()).mul_(2.0)
+    try:
+        after = fitted.transform(X)
+        assert not np.allclose(after, before)
+        np.testing.assert_allclose(after, fitted.transform(X.astype(np.float64)), rtol=1e-4, atol=1e-5)
+    finally:
+        with torch.no_grad():
+            next(fitted.module_.parameters()).mul_(0.5)

@@ -12,7 +12,7 @@ from joblib import Parallel, delayed
 from skorch.callbacks import Callback
 
 from skae import AutoencoderTransformer
-from skae import _torch_utils
+from skae import _cpu
 
 
 class RecordThreads(Callback):
@@ -48,7 +48,7 @@ def _fit(X, recorder):
 @pytest.mark.parametrize("big", [True, False])
 def test_parallel_fits_split_the_threads_and_restore_them(digits, two_threads, monkeypatch, big):
     # Every net counts as big enough for several threads (or none does).
-    monkeypatch.setattr(_torch_utils, "_PARALLEL_WORK_THRESHOLD", 0 if big else float("inf"))
+    monkeypatch.setattr(_cpu, "_PARALLEL_WORK_THRESHOLD", 0 if big else float("inf"))
     X = digits[0][:300]
     assert _fit(X, RecordThreads()) == ([2, 2, 2] if big else [1, 1, 1])
     barrier = threading.Barrier(2, timeout=60)

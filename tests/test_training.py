@@ -6,13 +6,25 @@ import torch
 from skorch.callbacks import Callback
 
 from skae import AutoencoderTransformer
-from skae._torch_utils import _flushing_denormals, _run_on_openmp_threads, _torch_gomp_parallel, flush_denormals
+from skae._cpu import _flushing_denormals, _run_on_openmp_threads, _torch_gomp_parallel, flush_denormals
 
 
 def flags_on_openmp_threads():
     flags = []
     _run_on_openmp_threads(lambda: flags.append(_flushing_denormals()))
     return flags
+
+
+def test_the_flush_is_turned_off_by_its_environment_variable(monkeypatch):
+    if not torch.set_flush_denormal(False):
+        pytest.skip("no flush-to-zero on this CPU")
+    monkeypatch.setenv("SKAE_FLUSH_DENORMALS", "0")
+    with flush_denormals():
+        assert not _flushing_denormals()
+    monkeypatch.setenv("SKAE_FLUSH_DENORMALS", "1")
+    with flush_denormals():
+        assert _flushing_denormals()
+    assert not _flushing_denormals()
 
 
 @pytest.mark.parametrize("caller_flushes", [False, True])
@@ -86,14 +98,14 @@ def test_streamed_training_is_reproducible_and_keeps_the_input_dtype(digits, tmp
 
 
 def chunk_orders(dataset, epochs, generator):
-    from skae._training import ChunkedBatches
+    from skae._batches import ChunkedBatches
 
     batches = ChunkedBatches(dataset, batch_size=10, shuffle=True, generator=generator)
-    return [torch.cat([X[:, 0] for X, _ in batches]).long().tolist() for _ in range(epochs)]
+    return [torch.cat([batch.X[:, 0] for batch in batches]).long().tolist() for _ in range(epochs)]
 
 
 def test_each_epoch_visits_chunks_in_a_fresh_order_and_shuffles_rows_within(tmp_path):
-    from skae._training import ChunkedDataset
+    from skae._batches import ChunkedDataset
 
     X = as_memmap(np.arange(400, dtype=np.float32)[:, None], tmp_path)  # each row holds its index
     blocks = np.array([[start, start + 25] for start in range(0, 400, 25)])
@@ -198,13 +210,13 @@ def test_partial_fit_advances_its_random_stream_reproducibly(digits):
 def test_partial_fit_keeps_its_engine_and_continues_the_same_after_pickling(digits):
     import pickle
 
-    from skae._base import _ENGINES
+    from skae._fitting import _ENGINES
 
     X = digits[0][:300]
     model = partial_fits(X, 1)
-    engine = _ENGINES[model.module_]
+    engine = _ENGINES[model.module_].net
     model.partial_fit(X)
-    assert _ENGINES[model.module_] is engine  # not rebuilt
+    assert _ENGINES[model.module_].net is engine  # not rebuilt
     steps = [state["step"] for state in model._optimizer_state["state"].values()]
     assert all(float(step) == 2 * 6 for step in steps)  # the optimizer state carried over
     resumed = pickle.loads(pickle.dumps(partial_fits(X, 1)))  # no engine: rebuilt from the pickle
@@ -212,7 +224,15 @@ def test_partial_fit_keeps_its_engine_and_continues_the_same_after_pickling(digi
     assert resumed.loss_curve_ == model.loss_curve_
     assert np.array_equal(resumed.transform(X), model.transform(X))
     model.set_params(learning_rate_init=0.1).partial_fit(X)
-    assert _ENGINES[model.module_] is not engine and _ENGINES[model.module_].lr == 0.1
+    assert _ENGINES[model.module_].net is not engine and _ENGINES[model.module_].net.lr == 0.1
+    rebuilt = _ENGINES[model.module_].net
+    model.set_params(callbacks=[]).partial_fit(X)  # another parameter value (None before)
+    assert _ENGINES[model.module_].net is not rebuilt
+    with torch.no_grad():
+        next(model.module_.parameters()).add_(1.0)  # module_ changed in place: the engine no longer holds it
+    kept = _ENGINES[model.module_].net
+    model.partial_fit(X)
+    assert _ENGINES[model.module_].net is not kept
 
 
 def test_incremental_drives_partial_fit_block_by_block(digits):

@@ -9,6 +9,7 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from skae import VAE, AutoencoderTransformer
+from skae._inference import inference_copy
 from skae.losses import LOG_2PI, kl_standard_normal
 
 
@@ -109,7 +110,7 @@ def test_sample_and_interpolate_run_through_the_inference_path(bernoulli_vae, di
     vae = copy.deepcopy(bernoulli_vae).set_params(inference_batch_size=4)
     recorded = []
     for dtype in (np.float32, np.float64):
-        module = vae._inference_module(dtype)[0]
+        module = inference_copy(vae.module_, torch.device("cpu"), dtype)[0]
         module.decoder.register_forward_hook(lambda m, args, out: recorded.append((len(args[0]), args[0].dtype)))
     samples = vae.sample(10, random_state=3)
     assert recorded == [(4, torch.float64), (4, torch.float64), (2, torch.float64)]
