@@ -49,10 +49,10 @@ from ._sparse import SparseAE
 from ._vae import VAE
 from ._vanilla import AutoencoderTransformer
 
-__all__ = ["MIN_OPSET", "register", "to_onnx"]
+__all__ = ["register", "to_onnx"]
 
-#: The lowest ONNX opset the dynamo exporter writes.
-MIN_OPSET = 18
+# The lowest ONNX opset the dynamo exporter writes.
+_MIN_OPSET = 18
 
 _AUTOENCODERS = (AutoencoderTransformer, DenoisingAE, SparseAE, ContractiveAE, VAE)
 
@@ -93,7 +93,7 @@ def to_onnx(model, X, *, target_opset=None, options=None, **kwargs):
         A few rows like those the model will see: their dtype (float32 or
         float64) and width set the graph's input.
     target_opset : int or None, default=None
-        ONNX opset of the graph, at least :data:`MIN_OPSET`; None uses
+        ONNX opset of the graph, at least 18; None uses
         skl2onnx's latest.
     options : dict or None, default=None
         skl2onnx's converter options, e.g. ``{"inverse_transform": True}``
@@ -211,8 +211,8 @@ def _torch_dtype(operator):
 def _export(module, operator, container, *estimators):
     """The ONNX model of ``module`` (dynamic batch size), its local functions inlined."""
     opset = container.target_opset
-    if opset is not None and opset < MIN_OPSET:
-        raise ValueError(f"skae's converters need target_opset >= {MIN_OPSET} (torch's dynamo exporter), got {opset}.")
+    if opset is not None and opset < _MIN_OPSET:
+        raise ValueError(f"skae's converters need target_opset >= {_MIN_OPSET} (torch's dynamo exporter), got {opset}.")
     width = operator.inputs[0].get_second_dimension()
     example = torch.zeros(2, width, dtype=_torch_dtype(operator))
     try:
