@@ -32,8 +32,8 @@ try:
     import onnx
     import onnx.inliner
     import onnx_ir
-    from onnxscript import opset18
     import skl2onnx
+    from onnxscript import opset18
     from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType, Int64TensorType, guess_tensor_type
 except ImportError as error:  # pragma: no cover - depends on the environment
     raise ImportError("skae.onnx needs the onnx extra: pip install 'skae[onnx]'.") from error
@@ -259,6 +259,9 @@ def _quiet():
         logger.setLevel(level)
 
 
+_SUBGRAPHS = (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
+
+
 def _splice(model, scope, operator, container):
     """Add ``model``'s initializers and nodes to skl2onnx's graph, every name made unique in ``scope``."""
     graph = model.graph
@@ -271,8 +274,10 @@ def _splice(model, scope, operator, container):
         renamed.name = names[tensor.name] = scope.get_unique_variable_name(tensor.name)
         container.initializers.append(renamed)
     for node in graph.node:
-        if any(attribute.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for attribute in node.attribute):
-            raise ValueError(f"The exported network holds a {node.op_type} node with a subgraph, which skae cannot splice.")
+        if any(attribute.type in _SUBGRAPHS for attribute in node.attribute):
+            raise ValueError(
+                f"The exported network holds a {node.op_type} node with a subgraph, which skae cannot splice."
+            )
         for name in node.output:
             names[name] = scope.get_unique_variable_name(name)
         container.add_node(
@@ -281,7 +286,8 @@ def _splice(model, scope, operator, container):
         )
         container.nodes[-1].attribute.extend(node.attribute)
     for given, variable in zip(graph.output, operator.outputs):
-        container.add_node("Identity", names[given.name], variable.onnx_name, name=scope.get_unique_operator_name("Identity"))
+        name = scope.get_unique_operator_name("Identity")
+        container.add_node("Identity", names[given.name], variable.onnx_name, name=name)
 
 
 register()

@@ -110,7 +110,9 @@ def test_bernoulli_decoder_exports_probabilities(data):
 
 
 DETECTORS = {
-    "likelihood": lambda: AutoencoderOutlierDetector(AutoencoderTransformer(4, **FAST), contamination=0.1, random_state=0),
+    "likelihood": lambda: AutoencoderOutlierDetector(
+        AutoencoderTransformer(4, **FAST), contamination=0.1, random_state=0
+    ),
     "elbo": lambda: AutoencoderOutlierDetector(VAE(4, **FAST), contamination=0.1, n_trim_rounds=1, random_state=0),
     "bagged-reconstruction": lambda: AutoencoderOutlierDetector(
         AutoencoderTransformer(4, **FAST), scoring="reconstruction", n_estimators=2, max_features=0.5,
