@@ -84,15 +84,12 @@ numpydoc_validation_checks = {
     # and RT02 (scikit-learn names its returns, "self : object").
 }
 # Methods inherited from scikit-learn keep scikit-learn's docstrings, which
-# follow its own conventions; skae does not re-check them. skae.nn and
-# skae.losses are building blocks with short docstrings (to be completed).
+# follow its own conventions; skae does not re-check them.
 numpydoc_validation_exclude = {
     r"\.(get_params|set_params|set_output|get_metadata_routing|fit_transform|fit_predict)$",
     r"\.set_\w+_request$",
     r"\.get_feature_names_out$",
     r"\.__init__$",
-    r"^skae\.nn\.",
-    r"^skae\.losses\.",
 }
 
 # -- Links to other projects ---------------------------------------------------
