@@ -50,7 +50,7 @@ for k in sizes:
     for name, model in [
         ("PCA", PCA(k, random_state=0)),
         ("AutoencoderTransformer", AutoencoderTransformer(
-            k, hidden_layer_sizes=(256, 128), batch_size=128, max_iter=15, random_state=0)),
+            k, hidden_layer_sizes=(256, 128), batch_size=128, max_iter=200, tol=1e-3, n_iter_no_change=3, random_state=0)),
     ]:
         restored = model.fit(patches).inverse_transform(model.transform(blocks)).clip(0, 1)
         psnr[name].append(10 * np.log10(1 / np.mean((restored - blocks) ** 2)))

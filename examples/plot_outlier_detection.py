@@ -41,7 +41,7 @@ print(f"{len(X)} rows, {is_outlier.sum()} outliers, {X.shape[1]} features")
 detector = make_pipeline(
     StandardScaler(),
     AutoencoderOutlierDetector(
-        AutoencoderTransformer(4, hidden_layer_sizes=(32,), max_iter=100, random_state=0),
+        AutoencoderTransformer(4, hidden_layer_sizes=(32,), max_iter=300, tol=1e-3, n_iter_no_change=3, random_state=0),
         random_state=0,
     ),
 ).fit(X)

@@ -39,7 +39,7 @@ for k in sizes:
     models = {
         "PCA": PCA(k, random_state=0),
         "AutoencoderTransformer": AutoencoderTransformer(
-            k, hidden_layer_sizes=(128,), max_iter=60, random_state=0
+            k, hidden_layer_sizes=(128,), max_iter=300, tol=1e-3, n_iter_no_change=3, random_state=0
         ),
     }
     for name, model in models.items():
@@ -62,7 +62,7 @@ fig.tight_layout()
 # coloured by the digit it shows (the labels were not used for fitting).
 fig, axes = plt.subplots(1, 2, figsize=(9, 4))
 for ax, model in zip(axes, [PCA(2, random_state=0), AutoencoderTransformer(
-        2, hidden_layer_sizes=(128,), max_iter=60, random_state=0)]):
+        2, hidden_layer_sizes=(128,), max_iter=300, tol=1e-3, n_iter_no_change=3, random_state=0)]):
     codes = model.fit(X_train).transform(X_test)
     points = ax.scatter(codes[:, 0], codes[:, 1], c=y_test, cmap="tab10", s=8)
     ax.set(title=type(model).__name__, xticks=[], yticks=[])
