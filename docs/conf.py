@@ -18,9 +18,9 @@ DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS))  # for _intersphinx
 sys.path.insert(0, str(DOCS.parent))  # document this checkout's skae, not an installed one
 
-import skae  # noqa: E402
-
 import _intersphinx  # noqa: E402
+
+import skae  # noqa: E402
 
 project = "skae"
 author = "the skae developers"

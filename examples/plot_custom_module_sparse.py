@@ -67,8 +67,15 @@ X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random
 # Training keeps the ``k`` largest units; ``transform`` keeps
 # ``transform_k_factor * k`` (2k by default, the paper's alpha).
 sparse = SparseAE(
-    64, k=6, encoder=partial(ResidualMLP, width=96), decoder=residual_decoder,
-    loss="binary_crossentropy", max_iter=100, tol=1e-3, n_iter_no_change=3, random_state=0,
+    64,
+    k=6,
+    encoder=partial(ResidualMLP, width=96),
+    decoder=residual_decoder,
+    loss="binary_crossentropy",
+    max_iter=100,
+    tol=1e-3,
+    n_iter_no_change=3,
+    random_state=0,
 ).fit(X_train)
 codes = sparse.transform(X_test)
 print("non-zero units per code:", np.unique((codes != 0).sum(axis=1)))

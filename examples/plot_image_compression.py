@@ -49,14 +49,26 @@ reconstructions, psnr = {}, {"PCA": [], "AutoencoderTransformer": []}
 for k in sizes:
     for name, model in [
         ("PCA", PCA(k, random_state=0)),
-        ("AutoencoderTransformer", AutoencoderTransformer(
-            k, hidden_layer_sizes=(256, 128), batch_size=128, max_iter=200, tol=1e-3, n_iter_no_change=3, random_state=0)),
+        (
+            "AutoencoderTransformer",
+            AutoencoderTransformer(
+                k,
+                hidden_layer_sizes=(256, 128),
+                batch_size=128,
+                max_iter=200,
+                tol=1e-3,
+                n_iter_no_change=3,
+                random_state=0,
+            ),
+        ),
     ]:
         restored = model.fit(patches).inverse_transform(model.transform(blocks)).clip(0, 1)
         psnr[name].append(10 * np.log10(1 / np.mean((restored - blocks) ** 2)))
         reconstructions[name, k] = from_blocks(restored)
-    print(f"code size {k:2d} ({64 // k:2d}x fewer numbers): PSNR PCA {psnr['PCA'][-1]:.1f} dB, "
-          f"autoencoder {psnr['AutoencoderTransformer'][-1]:.1f} dB")
+    print(
+        f"code size {k:2d} ({64 // k:2d}x fewer numbers): PSNR PCA {psnr['PCA'][-1]:.1f} dB, "
+        f"autoencoder {psnr['AutoencoderTransformer'][-1]:.1f} dB"
+    )
 
 # %%
 fig, ax = plt.subplots(figsize=(5, 3.5))
