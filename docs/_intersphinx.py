@@ -64,14 +64,29 @@ PROJECTS = {
                     "utils.check_random_state",
                 ]
             ],
-            ("sklearn.base.BaseEstimator.get_params", "py:method", "modules/generated/sklearn.base.BaseEstimator.html#$"),
-            ("sklearn.base.BaseEstimator.set_params", "py:method", "modules/generated/sklearn.base.BaseEstimator.html#$"),
-            ("sklearn.base.TransformerMixin.set_output", "py:method", "modules/generated/sklearn.base.TransformerMixin.html#$"),
+            (
+                "sklearn.base.BaseEstimator.get_params",
+                "py:method",
+                "modules/generated/sklearn.base.BaseEstimator.html#$",
+            ),
+            (
+                "sklearn.base.BaseEstimator.set_params",
+                "py:method",
+                "modules/generated/sklearn.base.BaseEstimator.html#$",
+            ),
+            (
+                "sklearn.base.TransformerMixin.set_output",
+                "py:method",
+                "modules/generated/sklearn.base.TransformerMixin.html#$",
+            ),
             # Labels and glossary terms that scikit-learn's own docstrings use in
             # the methods skae's estimators inherit (get_params, set_output, ...).
             ("metadata_routing", "std:label", "metadata_routing.html#metadata-routing"),
-            ("sphx_glr_auto_examples_miscellaneous_plot_set_output.py", "std:label",
-             "auto_examples/miscellaneous/plot_set_output.html#sphx-glr-auto-examples-miscellaneous-plot-set-output-py"),
+            (
+                "sphx_glr_auto_examples_miscellaneous_plot_set_output.py",
+                "std:label",
+                "auto_examples/miscellaneous/plot_set_output.html#sphx-glr-auto-examples-miscellaneous-plot-set-output-py",
+            ),
             ("glossary", "std:label", "glossary.html#glossary"),
             ("df_output_transform", "std:label", "modules/df_output_transform.html#df-output-transform"),
             ("pipeline", "std:label", "modules/compose.html#pipeline"),
@@ -82,11 +97,28 @@ PROJECTS = {
             *[
                 (term, "std:term", "glossary.html#term-" + term.replace(" ", "-"))
                 for term in [
-                    "array-like", "array_like", "estimator", "fit", "fit_transform", "transform",
-                    "inverse_transform", "score_samples", "decision_function", "predict",
-                    "partial_fit", "random_state", "n_jobs", "warm_start", "transformer",
-                    "outlier detector", "feature_names_in_", "n_features_in_",
-                    "metadata routing", "meta-estimator", "sample_weight", "get_feature_names_out",
+                    "array-like",
+                    "array_like",
+                    "estimator",
+                    "fit",
+                    "fit_transform",
+                    "transform",
+                    "inverse_transform",
+                    "score_samples",
+                    "decision_function",
+                    "predict",
+                    "partial_fit",
+                    "random_state",
+                    "n_jobs",
+                    "warm_start",
+                    "transformer",
+                    "outlier detector",
+                    "feature_names_in_",
+                    "n_features_in_",
+                    "metadata routing",
+                    "meta-estimator",
+                    "sample_weight",
+                    "get_feature_names_out",
                 ]
             ],
         ],
@@ -100,7 +132,10 @@ PROJECTS = {
             ("None", "py:data", "library/constants.html#$"),
             ("True", "py:data", "library/constants.html#$"),
             ("False", "py:data", "library/constants.html#$"),
-            *[(name, "py:class", "library/stdtypes.html#$") for name in ["list", "tuple", "str", "dict", "set", "range"]],
+            *[
+                (name, "py:class", "library/stdtypes.html#$")
+                for name in ["list", "tuple", "str", "dict", "set", "range"]
+            ],
             *[(name, "py:class", "library/functions.html#$") for name in ["int", "float", "bool", "object", "slice"]],
             ("callable", "py:function", "library/functions.html#$"),
             ("iterable", "std:term", "glossary.html#term-iterable"),
@@ -127,8 +162,11 @@ PROJECTS = {
             ("torch.func.vmap", "py:function", "generated/torch.func.vmap.html#$"),
             ("torch.manual_seed", "py:function", "generated/torch.manual_seed.html#$"),
             ("torch.set_num_threads", "py:function", "generated/torch.set_num_threads.html#$"),
-            ("torch.use_deterministic_algorithms", "py:function",
-             "generated/torch.use_deterministic_algorithms.html#$"),
+            (
+                "torch.use_deterministic_algorithms",
+                "py:function",
+                "generated/torch.use_deterministic_algorithms.html#$",
+            ),
             ("randomness", "std:label", "notes/randomness.html#reproducibility"),
             # Labels in the docstrings of the torch.nn.Module methods skae.nn inherits.
             ("nn-init-doc", "std:label", "nn.init.html#nn-init-doc"),

@@ -18,9 +18,9 @@ DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS))  # for _intersphinx
 sys.path.insert(0, str(DOCS.parent))  # document this checkout's skae, not an installed one
 
-import skae  # noqa: E402
-
 import _intersphinx  # noqa: E402
+
+import skae  # noqa: E402
 
 project = "skae"
 author = "the skae developers"
@@ -37,6 +37,7 @@ extensions = [
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "matplotlib.sphinxext.plot_directive",
 ]
 
 templates_path = ["_templates"]
@@ -84,15 +85,12 @@ numpydoc_validation_checks = {
     # and RT02 (scikit-learn names its returns, "self : object").
 }
 # Methods inherited from scikit-learn keep scikit-learn's docstrings, which
-# follow its own conventions; skae does not re-check them. skae.nn and
-# skae.losses are building blocks with short docstrings (to be completed).
+# follow its own conventions; skae does not re-check them.
 numpydoc_validation_exclude = {
     r"\.(get_params|set_params|set_output|get_metadata_routing|fit_transform|fit_predict)$",
     r"\.set_\w+_request$",
     r"\.get_feature_names_out$",
     r"\.__init__$",
-    r"^skae\.nn\.",
-    r"^skae\.losses\.",
 }
 
 # -- Links to other projects ---------------------------------------------------
@@ -136,9 +134,16 @@ sphinx_gallery_conf = {
 }
 os.environ.setdefault("MPLBACKEND", "agg")
 warnings.filterwarnings("ignore", message="Matplotlib is currently using agg")
-# Gallery examples train briefly on purpose; the "maximum iterations reached"
-# warning would print under every one of them.
-warnings.filterwarnings("ignore", message=".*maximum iterations.*")
+
+# -- Figures in the user guide ---------------------------------------------------
+# ``.. plot::`` blocks run their code at build time and show it above the figure,
+# as scikit-learn's user guide does; each trains for a few seconds on the digits.
+plot_include_source = True
+plot_html_show_source_link = False
+plot_html_show_formats = False
+plot_formats = [("png", 96)]
+plot_pre_code = ""  # the shown code is the whole program
+plot_rcparams = {"figure.dpi": 96}
 
 # -- HTML --------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"

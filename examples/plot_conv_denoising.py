@@ -40,8 +40,15 @@ noisy = X_test * (np.random.RandomState(1).rand(*X_test.shape) >= 0.5)
 # on top of whichever network is given.
 image = dict(image_shape=(1, 8, 8), channels=(16, 32))
 common = dict(
-    noise="masking", noise_level=0.5, loss="binary_crossentropy",
-    learning_rate_init=3e-3, batch_size=64, max_iter=40, random_state=0,
+    noise="masking",
+    noise_level=0.5,
+    loss="binary_crossentropy",
+    learning_rate_init=3e-3,
+    batch_size=64,
+    max_iter=300,
+    tol=1e-3,
+    n_iter_no_change=3,
+    random_state=0,
 )
 models = {
     "MLP": DenoisingAE(16, hidden_layer_sizes=(128,), **common),

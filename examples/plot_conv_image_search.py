@@ -34,8 +34,16 @@ X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random
 
 image = dict(image_shape=(1, 8, 8), channels=(16, 32))
 conv = AutoencoderTransformer(
-    16, encoder=partial(ConvEncoder, **image), decoder=partial(ConvDecoder, **image),
-    loss="binary_crossentropy", learning_rate_init=3e-3, batch_size=64, max_iter=40, random_state=0,
+    16,
+    encoder=partial(ConvEncoder, **image),
+    decoder=partial(ConvDecoder, **image),
+    loss="binary_crossentropy",
+    learning_rate_init=3e-3,
+    batch_size=64,
+    max_iter=300,
+    tol=1e-3,
+    n_iter_no_change=3,
+    random_state=0,
 )
 spaces = {"pixels (64)": None, "PCA (16)": PCA(16, random_state=0), "convolutional AE (16)": conv}
 

@@ -67,8 +67,15 @@ X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random
 # Training keeps the ``k`` largest units; ``transform`` keeps
 # ``transform_k_factor * k`` (2k by default, the paper's alpha).
 sparse = SparseAE(
-    64, k=6, encoder=partial(ResidualMLP, width=96), decoder=residual_decoder,
-    loss="binary_crossentropy", max_iter=40, random_state=0,
+    64,
+    k=6,
+    encoder=partial(ResidualMLP, width=96),
+    decoder=residual_decoder,
+    loss="binary_crossentropy",
+    max_iter=100,
+    tol=1e-3,
+    n_iter_no_change=3,
+    random_state=0,
 ).fit(X_train)
 codes = sparse.transform(X_test)
 print("non-zero units per code:", np.unique((codes != 0).sum(axis=1)))
@@ -79,7 +86,8 @@ print(type(sparse.module_.encoder).__name__, "->", type(sparse.module_.code_laye
 # Model selection as for any transformer
 # --------------------------------------
 # The sparse codes feed a classifier; ``k`` is tuned by cross-validation.
-# Each candidate is a clone whose builder makes a fresh network.
-pipe = make_pipeline(clone(sparse).set_params(max_iter=20), LogisticRegression(max_iter=2000))
+# Each candidate is a clone whose builder makes a fresh network; a larger
+# ``tol`` stops each fit of the search sooner.
+pipe = make_pipeline(clone(sparse).set_params(tol=1e-2), LogisticRegression(max_iter=2000))
 search = GridSearchCV(pipe, {"sparseae__k": [3, 12]}, cv=2).fit(X_train, y_train)
 print("best k:", search.best_params_["sparseae__k"], f"test accuracy {search.score(X_test, y_test):.3f}")

@@ -30,7 +30,13 @@ noisy = X_test * (rng.rand(*X_test.shape) >= 0.4)  # 40 % of the pixels dropped
 # corruption is active during ``fit`` only, so ``reconstruct`` sees the input
 # as given.
 params = dict(
-    n_components=32, hidden_layer_sizes=(128,), loss="binary_crossentropy", max_iter=100, random_state=0
+    n_components=32,
+    hidden_layer_sizes=(128,),
+    loss="binary_crossentropy",
+    max_iter=300,
+    tol=1e-3,
+    n_iter_no_change=3,
+    random_state=0,
 )
 dae = DenoisingAE(noise="masking", noise_level=0.4, **params).fit(X_train)
 ae = AutoencoderTransformer(**params).fit(X_train)

@@ -36,11 +36,11 @@ def from_blocks(blocks):
 
 
 blocks = to_blocks(image)
-patches = extract_patches_2d(image, (8, 8), max_patches=20000, random_state=0).reshape(-1, 64)
+patches = extract_patches_2d(image, (8, 8), max_patches=10000, random_state=0).reshape(-1, 64)
 print(f"image {height}x{width}: {len(blocks)} blocks of 64 pixels; {len(patches)} training patches")
 
 # %%
-# Both codecs are fitted on 20,000 random 8x8 patches of the image (a real
+# Both codecs are fitted on 10,000 random 8x8 patches of the image (a real
 # codec would be trained on many images) and then code its non-overlapping
 # blocks. The quality measure is the peak signal-to-noise
 # ratio, PSNR = 10 log10(1 / MSE) for pixels in [0, 1]; higher is better.
@@ -49,14 +49,26 @@ reconstructions, psnr = {}, {"PCA": [], "AutoencoderTransformer": []}
 for k in sizes:
     for name, model in [
         ("PCA", PCA(k, random_state=0)),
-        ("AutoencoderTransformer", AutoencoderTransformer(
-            k, hidden_layer_sizes=(256, 128), batch_size=128, max_iter=15, random_state=0)),
+        (
+            "AutoencoderTransformer",
+            AutoencoderTransformer(
+                k,
+                hidden_layer_sizes=(128,),
+                batch_size=256,
+                max_iter=300,
+                tol=3e-5,
+                n_iter_no_change=3,
+                random_state=0,
+            ),
+        ),
     ]:
         restored = model.fit(patches).inverse_transform(model.transform(blocks)).clip(0, 1)
         psnr[name].append(10 * np.log10(1 / np.mean((restored - blocks) ** 2)))
         reconstructions[name, k] = from_blocks(restored)
-    print(f"code size {k:2d} ({64 // k:2d}x fewer numbers): PSNR PCA {psnr['PCA'][-1]:.1f} dB, "
-          f"autoencoder {psnr['AutoencoderTransformer'][-1]:.1f} dB")
+    print(
+        f"code size {k:2d} ({64 // k:2d}x fewer numbers): PSNR PCA {psnr['PCA'][-1]:.1f} dB, "
+        f"autoencoder {psnr['AutoencoderTransformer'][-1]:.1f} dB"
+    )
 
 # %%
 fig, ax = plt.subplots(figsize=(5, 3.5))

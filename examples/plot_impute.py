@@ -39,8 +39,9 @@ imputers = {
     "KNNImputer": KNNImputer(),
     "IterativeImputer": IterativeImputer(max_iter=10, random_state=0),
     "AutoencoderImputer": AutoencoderImputer(
-        DenoisingAE(X.shape[1], noise="masking", noise_level=0.15, hidden_layer_sizes=(512,),
-                    max_iter=200, random_state=0),
+        DenoisingAE(
+            X.shape[1], noise="masking", noise_level=0.15, hidden_layer_sizes=(512,), max_iter=200, random_state=0
+        ),
         random_state=0,
     ),
 }
@@ -60,16 +61,16 @@ assert np.array_equal(filled[~missing], X[~missing])  # observed cells unchanged
 # does.
 vae_imputer = AutoencoderImputer(
     VAE(8, hidden_layer_sizes=(128,), max_iter=200, random_state=0),
-    sample_posterior=True, random_state=0,
+    sample_posterior=True,
+    random_state=0,
 ).fit(X_missing)
 feature = 0  # mean radius
 rows = np.flatnonzero(missing[:, feature])[:8]
 # ``random_state`` seeds the draws of each ``transform``; changing it after
 # ``fit`` gives another draw from the same trained model.
-draws = np.stack([
-    vae_imputer.set_params(random_state=seed).transform(X_missing[rows])[:, feature]
-    for seed in range(20)
-])
+draws = np.stack(
+    [vae_imputer.set_params(random_state=seed).transform(X_missing[rows])[:, feature] for seed in range(20)]
+)
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
 axes[0].barh(list(errors), list(errors.values()))

@@ -45,8 +45,13 @@ spaces = {
     "pixels (784)": None,
     "PCA (32)": PCA(32, random_state=0).fit(X_train),
     "AutoencoderTransformer (32)": AutoencoderTransformer(
-        32, hidden_layer_sizes=(512, 256), loss="binary_crossentropy", batch_size=256,
-        max_iter=5, tol=0.0, random_state=0,
+        32,
+        hidden_layer_sizes=(512, 256),
+        loss="binary_crossentropy",
+        batch_size=256,
+        max_iter=5,
+        tol=0.0,
+        random_state=0,
     ).fit(X_train),
 }
 neighbours = {}

@@ -21,9 +21,11 @@ X, y = load_digits(return_X_y=True)
 X = X / 16.0  # in [0, 1], as the Bernoulli likelihood needs
 
 vae = VAE(8, likelihood="bernoulli", hidden_layer_sizes=(256,), max_iter=150, random_state=0).fit(X)
-print(f"ELBO {vae.score(X):.2f} nats per image, "
-      f"importance-weighted bound (100 samples) {vae.score_samples(X, n_samples=100).mean():.2f} nats; "
-      f"{vae.n_active_units_} of 8 latent units active")
+print(
+    f"ELBO {vae.score(X):.2f} nats per image, "
+    f"importance-weighted bound (100 samples) {vae.score_samples(X, n_samples=100).mean():.2f} nats; "
+    f"{vae.n_active_units_} of 8 latent units active"
+)
 
 # %%
 # The importance-weighted bound is tighter than the ELBO (it is never lower);

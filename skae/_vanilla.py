@@ -24,6 +24,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         (binary cross-entropy, for data in [0, 1]; the decoder then ends in a
         sigmoid).
 {base_parameters}
+
     See Also
     --------
     sklearn.decomposition.PCA : The linear baseline.

@@ -42,6 +42,20 @@ def mlp(sizes, activation="relu", output_activation="identity"):
     ``mlp([64, 32, 8])`` is ``Linear(64, 32), act, Linear(32, 8), output_act``
     (no layer for an "identity" activation).
 
+    Parameters
+    ----------
+    sizes : sequence of int
+        Widths from input to output; ``len(sizes) - 1`` linear layers.
+    activation : str, default="relu"
+        Activation after every layer but the last: a name in ``skae.nn.ACTIVATIONS``.
+    output_activation : str, default="identity"
+        Activation after the last layer.
+
+    Returns
+    -------
+    torch.nn.Sequential
+        The layers, freshly initialised by torch's global generator.
+
     Examples
     --------
     >>> from skae.nn import mlp
@@ -67,6 +81,32 @@ def output_shape(module, name, n_features):
     Run in eval mode without gradients (no running statistics change, no
     randomness drawn), then the module's mode is restored. A failure is
     re-raised as a ``ValueError`` naming ``name``, the module and the shapes.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        A module that maps 2-D batches to one tensor.
+    name : str
+        What the module is, for the error message (e.g. "encoder").
+    n_features : int
+        Width of the dry-run input.
+
+    Returns
+    -------
+    tuple of int
+        The output's shape, ``(2, ...)``.
+
+    Raises
+    ------
+    ValueError
+        If the module fails on the input or returns something other than one tensor.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> from skae.nn import output_shape
+    >>> output_shape(nn.Linear(5, 3), "encoder", 5)
+    (2, 3)
     """
     parameter = next(module.parameters(), None)
     dtype = parameter.dtype if parameter is not None and parameter.is_floating_point() else torch.float32
@@ -141,6 +181,7 @@ class ConvEncoder(nn.Module):
     channels : tuple of int, default=(32, 64)
         Output channels of each convolution.
     kernel_size : int, default=3
+        Height and width of every convolution's kernel (padded by ``kernel_size // 2``).
     activation : str, default="relu"
         A name in ``skae.nn.ACTIVATIONS``.
 
@@ -164,6 +205,18 @@ class ConvEncoder(nn.Module):
         self.layers = nn.Sequential(*layers)
 
     def forward(self, x):
+        """Encode a batch.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n_samples, n_features)
+            Flattened images.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_components)
+            The codes.
+        """
         return self.layers(x)
 
 
@@ -188,7 +241,9 @@ class ConvDecoder(nn.Module):
     channels : tuple of int, default=(32, 64)
         The encoder's channels; used in reverse.
     kernel_size : int, default=3
+        Height and width of every transposed convolution's kernel.
     activation : str, default="relu"
+        A name in ``skae.nn.ACTIVATIONS``, applied between the layers.
 
     Examples
     --------
@@ -223,6 +278,18 @@ class ConvDecoder(nn.Module):
         self.layers = nn.Sequential(*layers)
 
     def forward(self, z):
+        """Decode a batch of codes.
+
+        Parameters
+        ----------
+        z : Tensor of shape (n_samples, n_components)
+            The codes.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_features)
+            Flattened images (linear output).
+        """
         return self.layers(z)
 
 
@@ -232,6 +299,28 @@ class Autoencoder(nn.Module):
     ``forward`` returns ``(decoder_output, code)``: the loss needs the code for
     penalties on it. ``encode`` skips the corruption, so it is what ``transform``
     uses (and the module is always put in eval mode for inference anyway).
+
+    Parameters
+    ----------
+    encoder : torch.nn.Module
+        Maps ``(n, n_features)`` to ``(n, n_components)``.
+    decoder : torch.nn.Module
+        Maps ``(n, n_components)`` back to ``(n, n_features)``.
+    corruption : torch.nn.Module or None, default=None
+        Applied to the input before the encoder in ``forward`` (e.g.
+        :class:`GaussianNoise`); None for none.
+    code_layer : torch.nn.Module or None, default=None
+        Applied to the encoder's output to make the code (e.g. :class:`TopK`);
+        None for none.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae.nn import Autoencoder, Masking, mlp
+    >>> ae = Autoencoder(mlp([6, 2]), mlp([2, 6]), corruption=Masking(0.3))
+    >>> output, code = ae(torch.zeros(4, 6))
+    >>> output.shape, code.shape
+    (torch.Size([4, 6]), torch.Size([4, 2]))
     """
 
     def __init__(self, encoder, decoder, corruption=None, code_layer=None):
@@ -244,13 +333,51 @@ class Autoencoder(nn.Module):
     # Empty slots are skipped rather than called: an Identity module call
     # costs Python time per slot and batch (see the engine benchmark page).
     def encode(self, x):
+        """The code of each row, without corruption.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n_samples, n_features)
+            The batch.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_components)
+            ``code_layer(encoder(x))``.
+        """
         code = self.encoder(x)
         return code if type(self.code_layer) is nn.Identity else self.code_layer(code)
 
     def decode(self, code):
+        """Map codes back to the input space.
+
+        Parameters
+        ----------
+        code : Tensor of shape (n_samples, n_components)
+            The codes.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_features)
+            The decoder's output (logits for a Bernoulli likelihood).
+        """
         return self.decoder(code)
 
     def forward(self, x):
+        """Corrupt (in training mode), encode and decode a batch.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n_samples, n_features)
+            The batch.
+
+        Returns
+        -------
+        output : Tensor of shape (n_samples, n_features)
+            The decoder's output.
+        code : Tensor of shape (n_samples, n_components)
+            The code, for penalties on it.
+        """
         if type(self.corruption) is not nn.Identity:
             x = self.corruption(x)
         code = self.encode(x)
@@ -258,26 +385,62 @@ class Autoencoder(nn.Module):
 
 
 class GaussianNoise(nn.Module):
-    """Adds N(0, ``level**2``) noise to every entry, in training mode only."""
+    """Adds N(0, ``level**2``) noise to every entry, in training mode only.
+
+    Parameters
+    ----------
+    level : float
+        Standard deviation of the noise.
+    """
 
     def __init__(self, level):
         super().__init__()
         self.level = level
 
     def forward(self, x):
+        """Corrupt a batch in training mode; return it unchanged in eval mode.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n_samples, n_features)
+            The batch.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_features)
+            The corrupted batch (a new tensor), or ``x`` itself in eval mode.
+        """
         if not self.training:
             return x
         return x + self.level * randn_like(x)
 
 
 class Masking(nn.Module):
-    """Sets a random fraction ``level`` of the entries to zero, in training mode only."""
+    """Sets a random fraction ``level`` of the entries to zero, in training mode only.
+
+    Parameters
+    ----------
+    level : float
+        Probability that an entry is zeroed, in [0, 1).
+    """
 
     def __init__(self, level):
         super().__init__()
         self.level = level
 
     def forward(self, x):
+        """Corrupt a batch in training mode; return it unchanged in eval mode.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n_samples, n_features)
+            The batch.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_features)
+            The corrupted batch (a new tensor), or ``x`` itself in eval mode.
+        """
         if not self.training:
             return x
         return x * (rand_like(x) >= self.level)
@@ -288,6 +451,15 @@ class SaltAndPepper(nn.Module):
 
     Minimum ("pepper") and maximum ("salt") are equally likely; both are the
     per-feature extremes seen in training, kept as buffers. Training mode only.
+
+    Parameters
+    ----------
+    level : float
+        Probability that an entry is replaced, in [0, 1].
+    low : array-like of shape (n_features,)
+        Each feature's minimum ("pepper").
+    high : array-like of shape (n_features,)
+        Each feature's maximum ("salt").
     """
 
     def __init__(self, level, low, high):
@@ -297,6 +469,18 @@ class SaltAndPepper(nn.Module):
         self.register_buffer("high", torch.as_tensor(high, dtype=torch.float32))
 
     def forward(self, x):
+        """Corrupt a batch in training mode; return it unchanged in eval mode.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n_samples, n_features)
+            The batch.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_features)
+            The corrupted batch (a new tensor), or ``x`` itself in eval mode.
+        """
         if not self.training:
             return x
         corrupt = rand_like(x) < self.level
@@ -311,6 +495,22 @@ class TopK(nn.Module):
     (Makhzani & Frey, 2013, who keep the largest values). In eval mode
     ``k_eval`` units are kept, the paper's ``alpha * k`` at encoding time. ``k``
     is an attribute so that a schedule can anneal it during training.
+
+    Parameters
+    ----------
+    k : int
+        Units kept per row in training mode.
+    k_eval : int or None, default=None
+        Units kept per row in eval mode; None: ``k``.
+    by : {"value", "magnitude"}, default="value"
+        Rank the units by value (largest activations) or by absolute value.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae.nn import TopK
+    >>> TopK(2)(torch.tensor([[3.0, -5.0, 1.0, 2.0]]))
+    tensor([[3., -0., 0., 2.]])
     """
 
     def __init__(self, k, k_eval=None, by="value"):
@@ -320,6 +520,18 @@ class TopK(nn.Module):
         self.by = by
 
     def forward(self, x):
+        """Zero all but the ``k`` (training) or ``k_eval`` (eval) largest units of each row.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n_samples, n_units)
+            The encoder's output.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_units)
+            The sparse codes; ``x`` itself when every unit is kept.
+        """
         k = min(self.k if self.training else self.k_eval, x.shape[1])
         if k >= x.shape[1]:
             return x
@@ -328,6 +540,13 @@ class TopK(nn.Module):
         return x * mask
 
     def extra_repr(self):
+        """The hyperparameters shown in the module's ``repr``.
+
+        Returns
+        -------
+        str
+            ``k``, ``k_eval`` and ``by``.
+        """
         return f"k={self.k}, k_eval={self.k_eval}, by={self.by!r}"
 
 
@@ -350,9 +569,33 @@ class VariationalAutoencoder(nn.Module):
     (whose ``exp`` overflows on the first batch). By default they are the
     identity (0 and 1), what a Bernoulli decoder, whose outputs are logits, uses.
 
-    ``corruption``, as in :class:`Autoencoder`, is applied to the input in
-    ``forward`` (a module active in training mode only, such as
-    :class:`GaussianNoise`); ``posterior`` and ``encode`` see clean input.
+    Parameters
+    ----------
+    body : torch.nn.Module
+        The shared encoder trunk, mapping standardised inputs to a hidden representation.
+    mean_head : torch.nn.Module
+        Maps the hidden representation to the posterior mean, ``(n, n_components)``.
+    log_var_head : torch.nn.Module
+        Maps the hidden representation to the posterior log-variance, ``(n, n_components)``.
+    decoder : torch.nn.Module
+        Maps latents ``(n, n_components)`` to ``(n, n_features)`` (standardised
+        means, or logits for a Bernoulli decoder).
+    input_shift : float or array-like of shape (n_features,), default=0.0
+        Subtracted from the input before the body, added back by ``decode``.
+    input_scale : float, default=1.0
+        Divides the shifted input, multiplies the decoder's output.
+    corruption : torch.nn.Module, default=None
+        Applied to the input in ``forward`` (a module active in training mode only, such as
+        :class:`GaussianNoise`); ``posterior`` and ``encode`` see clean input. None: no corruption.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae.nn import VariationalAutoencoder, mlp
+    >>> vae = VariationalAutoencoder(mlp([6, 4], output_activation="relu"), mlp([4, 2]), mlp([4, 2]), mlp([2, 6]))
+    >>> output, (mean, log_var) = vae.eval()(torch.zeros(3, 6))
+    >>> output.shape, mean.shape
+    (torch.Size([3, 6]), torch.Size([3, 2]))
     """
 
     def __init__(self, body, mean_head, log_var_head, decoder, input_shift=0.0, input_scale=1.0, corruption=None):
@@ -367,16 +610,68 @@ class VariationalAutoencoder(nn.Module):
         self.register_buffer("input_scale", torch.as_tensor(input_scale, dtype=torch.float32))
 
     def posterior(self, x):
+        """The Gaussian posterior's parameters for each row.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n_samples, n_features)
+            The batch, in the data's units.
+
+        Returns
+        -------
+        mean : Tensor of shape (n_samples, n_components)
+            Posterior means.
+        log_var : Tensor of shape (n_samples, n_components)
+            Posterior log-variances.
+        """
         hidden = self.body((x - self.input_shift) / self.input_scale)
         return self.mean_head(hidden), self.log_var_head(hidden)
 
     def encode(self, x):
+        """The posterior mean of each row: what ``transform`` returns.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n_samples, n_features)
+            The batch.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_components)
+            Posterior means.
+        """
         return self.posterior(x)[0]
 
     def decode(self, z):
+        """Map latents to the decoder's output, in the data's units.
+
+        Parameters
+        ----------
+        z : Tensor of shape (n_samples, n_components)
+            Latent points.
+
+        Returns
+        -------
+        Tensor of shape (n_samples, n_features)
+            ``decoder(z) * input_scale + input_shift``.
+        """
         return self.decoder(z) * self.input_scale + self.input_shift
 
     def forward(self, x):
+        """Encode, sample (training mode) or take the mean (eval mode), and decode.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n_samples, n_features)
+            The batch.
+
+        Returns
+        -------
+        output : Tensor of shape (n_samples, n_features)
+            The decoder's output, in the data's units.
+        posterior : tuple of (Tensor, Tensor)
+            The posterior's ``(mean, log_var)``, each of shape (n_samples, n_components).
+        """
         if type(self.corruption) is not nn.Identity:
             x = self.corruption(x)
         mean, log_var = self.posterior(x)
