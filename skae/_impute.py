@@ -319,17 +319,10 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
     @staticmethod
     def _default_autoencoder(n_features):
         # No bottleneck: masking noise, not a narrow code, is what makes the
-        # model infer a cell from the rest of its row (measured on digits with
-        # 20% missing: RMSE 0.172 with this model, 0.225 with a 10-unit code).
-        # The masking rate was chosen on development sets kept out of
-        # bench_imputation (cardio, musk, vowels, ionosphere, wbc, arrhythmia,
-        # wine, a disjoint MNIST subsample): 0.15 beat 0.25 on 6 of 8 (musk
-        # 0.027 vs 0.033, MNIST 0.147 vs 0.157) and lost at most 4 % (vowels).
-        # 512 hidden units beat 256 on 7 of 8 (musk 0.020 vs 0.024, wine 0.147
-        # vs 0.153) and lost 3 % on MNIST (0.121 vs 0.117). A patience of 200
-        # epochs (up to 3000 a round) instead of 50 (up to 1000) beat it on 5
-        # of 8 (musk 0.0173 vs 0.0197, vowels 0.088 vs 0.090) and lost at most
-        # 1 % (wbc), at 1.6-4.3 times the fit time.
+        # model infer a cell from the rest of its row (a narrow code imputed
+        # worse). The masking rate, the width and the patience were chosen on
+        # development sets kept out of the imputation benchmark; the
+        # comparisons are on the imputation benchmark page.
         return DenoisingAE(
             n_features, noise="masking", noise_level=0.15, hidden_layer_sizes=(512,),
             early_stopping=True, n_iter_no_change=200, max_iter=3000,
