@@ -51,7 +51,7 @@ def scores(vae, X, n_draws, seed, scheme):
     noise = draws(scheme, n_draws, len(X), vae.n_components, seed)
     with torch.inference_mode():
         x = torch.tensor(X, dtype=INFERENCE_DTYPE)
-        return vae._log_likelihood_bound(vae.module_, x, noise, importance_weighted=False).numpy()
+        return vae.log_likelihood_bound(vae.module_, x, noise, importance_weighted=False).numpy()
 
 
 def main():

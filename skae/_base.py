@@ -34,6 +34,13 @@ a builder called with ``n_features`` and ``n_components``) or an MLP from
 every epoch (counted across warm starts) and returns whether the objective is
 still changing, during which the ``tol`` rule may not stop training.
 
+Wrappers (:class:`~skae.AutoencoderOutlierDetector`, :class:`~skae.AutoencoderImputer`,
+:mod:`skae.onnx`) use an autoencoder through its public parameters, methods and
+fitted attributes only (``get_params``, ``reconstruct``, ``transform``,
+``score_samples``, ``module_``), and the VAE's two public methods for computing
+its scores outside ``score_samples`` (:meth:`~skae.VAE.score_draws`,
+:meth:`~skae.VAE.log_likelihood_bound`), never the slots above.
+
 The rooms behind the public methods: :mod:`skae._fitting` (how a fit runs),
 :mod:`skae._batches` (``X`` -> batches), :mod:`skae._training` (the engine),
 :mod:`skae._inference` (batched passes on the inference device),

@@ -23,6 +23,7 @@ from ._compat import (
 )
 from ._persistence import VersionedStateMixin
 from ._denoising import DenoisingAE
+from ._scores import is_bernoulli
 
 
 class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
@@ -92,6 +93,18 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
     mean_, scale_ : ndarray of shape (`n_features_in_`,)
         Observed mean and range (max - min; 1 for a constant feature) used
         to scale the features (the scale is 1 for a Bernoulli autoencoder).
+    offset_ : ndarray of shape (`n_features_in_`,)
+        Subtracted from each feature before dividing by ``scale_``: ``mean_``,
+        or 0 for a Bernoulli autoencoder (cells kept in [0, 1]).
+    placeholder_ : ndarray of shape (`n_features_in_`,)
+        Where each feature's missing cells start, in the model's units: the
+        observed mean, ``(mean_ - offset_) / scale_``.
+    constant_features_ : ndarray of bool of shape (`n_features_in_`,)
+        Features whose observed values are all equal (or that have none): their
+        missing cells get that value, not the model's.
+    observed_features_ : ndarray of bool of shape (`n_features_in_`,)
+        Features with at least one observed value in ``fit``; the others are
+        dropped or filled with 0 (``keep_empty_features``).
     indicator_ : MissingIndicator or None
         The indicator, with ``add_indicator``.
     n_features_in_ : int
@@ -175,7 +188,7 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         X = self._validate_input(X, reset=True)
         missing = _get_mask(X, self.missing_values)
         self._fit_indicator(missing)
-        self._observed_features = ~missing.all(axis=0)
+        self.observed_features_ = ~missing.all(axis=0)
 
         autoencoder = clone(self.autoencoder) if self.autoencoder is not None else self._default_autoencoder(X.shape[1])
         if not isinstance(autoencoder, BaseAutoencoder):
@@ -190,14 +203,14 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         counts = (~missing).sum(axis=0)
         self.mean_ = np.where(counts > 0, np.nansum(observed, axis=0) / np.maximum(counts, 1), 0.0)
         spread = np.where(counts > 0, self._spread(observed), 0.0)
-        self._constant_features = spread == 0
-        if _is_bernoulli(autoencoder):
+        self.constant_features_ = spread == 0
+        if is_bernoulli(autoencoder):
             # A Bernoulli likelihood models cells in [0, 1] as they are:
             # centring them would produce values it refuses.
-            self._offset, self.scale_ = np.zeros_like(self.mean_), np.ones_like(self.mean_)
+            self.offset_, self.scale_ = np.zeros_like(self.mean_), np.ones_like(self.mean_)
         else:
-            self._offset, self.scale_ = self.mean_, np.where(spread > 0, spread, 1.0)
-        self._placeholder = (self.mean_ - self._offset) / self.scale_
+            self.offset_, self.scale_ = self.mean_, np.where(spread > 0, spread, 1.0)
+        self.placeholder_ = (self.mean_ - self.offset_) / self.scale_
 
         Z = self._scale(X, missing)
         warm_start = autoencoder.warm_start
@@ -262,8 +275,8 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
 
     def _scale(self, X, missing):
         """``X`` in the model's units, missing cells at their feature's mean, in ``X``'s dtype."""
-        Z = ((X - self._offset) / self.scale_).astype(X.dtype, copy=False)
-        return np.where(missing, self._placeholder.astype(X.dtype), Z)
+        Z = ((X - self.offset_) / self.scale_).astype(X.dtype, copy=False)
+        return np.where(missing, self.placeholder_.astype(X.dtype), Z)
 
     def _impute(self, X, missing):
         Z = self._scale(X, missing)
@@ -277,18 +290,18 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
                     filled = self.autoencoder_.reconstruct(Z)
                 Z[missing] = filled[missing]
             # A constant feature's missing cells get its value.
-            Z[:, self._constant_features] = self._placeholder[self._constant_features]
-        imputed = np.where(missing, Z * self.scale_ + self._offset, X).astype(X.dtype, copy=False)
+            Z[:, self.constant_features_] = self.placeholder_[self.constant_features_]
+        imputed = np.where(missing, Z * self.scale_ + self.offset_, X).astype(X.dtype, copy=False)
         if self.keep_empty_features:
-            imputed[:, ~self._observed_features] = 0.0
+            imputed[:, ~self.observed_features_] = 0.0
         else:
             self._warn_empty_features()
-            imputed = imputed[:, self._observed_features]
+            imputed = imputed[:, self.observed_features_]
         return self._concatenate_indicator(imputed, self._transform_indicator(missing))
 
     def _warn_empty_features(self):
         """SimpleImputer's warning when features without any observed value in fit are dropped."""
-        empty = np.flatnonzero(~self._observed_features)
+        empty = np.flatnonzero(~self.observed_features_)
         if len(empty):
             names = self.feature_names_in_[empty] if hasattr(self, "feature_names_in_") else empty
             warnings.warn(
@@ -306,17 +319,10 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
     @staticmethod
     def _default_autoencoder(n_features):
         # No bottleneck: masking noise, not a narrow code, is what makes the
-        # model infer a cell from the rest of its row (measured on digits with
-        # 20% missing: RMSE 0.172 with this model, 0.225 with a 10-unit code).
-        # The masking rate was chosen on development sets kept out of
-        # bench_imputation (cardio, musk, vowels, ionosphere, wbc, arrhythmia,
-        # wine, a disjoint MNIST subsample): 0.15 beat 0.25 on 6 of 8 (musk
-        # 0.027 vs 0.033, MNIST 0.147 vs 0.157) and lost at most 4 % (vowels).
-        # 512 hidden units beat 256 on 7 of 8 (musk 0.020 vs 0.024, wine 0.147
-        # vs 0.153) and lost 3 % on MNIST (0.121 vs 0.117). A patience of 200
-        # epochs (up to 3000 a round) instead of 50 (up to 1000) beat it on 5
-        # of 8 (musk 0.0173 vs 0.0197, vowels 0.088 vs 0.090) and lost at most
-        # 1 % (wbc), at 1.6-4.3 times the fit time.
+        # model infer a cell from the rest of its row (a narrow code imputed
+        # worse). The masking rate, the width and the patience were chosen on
+        # development sets kept out of the imputation benchmark; the
+        # comparisons are on the imputation benchmark page.
         return DenoisingAE(
             n_features, noise="masking", noise_level=0.15, hidden_layer_sizes=(512,),
             early_stopping=True, n_iter_no_change=200, max_iter=3000,
@@ -335,11 +341,5 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         """
         check_is_fitted(self)
         input_features = _check_feature_names_in(self, input_features)
-        names = input_features if self.keep_empty_features else input_features[self._observed_features]
+        names = input_features if self.keep_empty_features else input_features[self.observed_features_]
         return self._concatenate_indicator_feature_names_out(names, input_features)
-
-
-def _is_bernoulli(autoencoder):
-    """Whether the autoencoder's likelihood is Bernoulli (data in [0, 1]), from its public parameters."""
-    params = autoencoder.get_params(deep=False)
-    return params.get("likelihood") == "bernoulli" or params.get("loss") == "binary_crossentropy"

@@ -14,16 +14,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._scores import is_bernoulli
+
 
 def network_copy(estimator, dtype):
     """The fitted ``module_`` of ``estimator``, copied to ``dtype`` on the CPU in eval mode."""
     return copy.deepcopy(estimator.module_).to("cpu", dtype).eval()
-
-
-def is_bernoulli(estimator):
-    """Whether the estimator's decoder outputs logits (a Bernoulli likelihood), from its public parameters."""
-    params = estimator.get_params(deep=False)
-    return params.get("likelihood") == "bernoulli" or params.get("loss") == "binary_crossentropy"
 
 
 def _constant(values, dtype):
@@ -68,7 +64,7 @@ class Reconstruct(nn.Module):
 
 
 class MemberScore(nn.Module):
-    """One member of an :class:`~skae.AutoencoderOutlierDetector`: its score on its features, as ``_score`` does.
+    """One member of an :class:`~skae.AutoencoderOutlierDetector`: its score on its features, as the detector's.
 
     The "likelihood" rule's statistics are float64 numpy arrays in skae, so
     the residuals and codes are promoted to float64 before they meet them.
@@ -80,10 +76,10 @@ class MemberScore(nn.Module):
         self.scoring = detector.scoring_
         self.register_buffer("features", torch.as_tensor(detector.estimators_features_[i], dtype=torch.long))
         self.reconstruct = Reconstruct(estimator, dtype)
-        statistics = detector._statistics[i]
-        self.standardise = len(self.features) < detector.n_features_in_
+        statistics, scaling = detector.scoring_statistics_[i], detector.score_scaling_[i]
+        self.standardise = scaling is not None
         if self.standardise:  # feature bagging: robust z-scores (see AutoencoderOutlierDetector)
-            statistics, (location, spread) = statistics
+            location, spread = scaling
             self.register_buffer("location", torch.tensor(location, dtype=torch.float64))
             self.register_buffer("spread", torch.tensor(spread, dtype=torch.float64))
         if self.scoring == "likelihood":
@@ -93,7 +89,7 @@ class MemberScore(nn.Module):
             self.register_buffer("precision", precision)
         if self.scoring == "elbo":
             self.vae = estimator
-            self.register_buffer("noise", estimator._score_noise(estimator.n_score_samples).to(dtype))
+            self.register_buffer("draws", estimator.score_draws(estimator.n_score_samples).to(dtype))
 
     def forward(self, x):
         x = x.index_select(1, self.features)
@@ -106,7 +102,7 @@ class MemberScore(nn.Module):
     def _score(self, x):
         if self.scoring == "elbo":
             network = self.reconstruct.network
-            return self.vae._log_likelihood_bound(network, x, self.noise, False)
+            return self.vae.log_likelihood_bound(network, x, self.draws)
         residual = (x - self.reconstruct(x)) ** 2
         if self.scoring == "reconstruction":
             return -residual.sum(dim=1)
@@ -149,12 +145,12 @@ class Impute(nn.Module):
         self.n_rounds = imputer.n_rounds
         self.missing_values = imputer.missing_values
         float64 = torch.float64
-        self.register_buffer("offset", _constant(imputer._offset, float64))
+        self.register_buffer("offset", _constant(imputer.offset_, float64))
         self.register_buffer("scale", _constant(imputer.scale_, float64))
-        self.register_buffer("placeholder", _constant(imputer._placeholder, dtype))
-        self.register_buffer("constant", _constant(imputer._constant_features, torch.bool))
-        self.register_buffer("kept", torch.as_tensor(np.flatnonzero(imputer._observed_features), dtype=torch.long))
-        self.register_buffer("empty", _constant(~imputer._observed_features, torch.bool))
+        self.register_buffer("placeholder", _constant(imputer.placeholder_, dtype))
+        self.register_buffer("constant", _constant(imputer.constant_features_, torch.bool))
+        self.register_buffer("kept", torch.as_tensor(np.flatnonzero(imputer.observed_features_), dtype=torch.long))
+        self.register_buffer("empty", _constant(~imputer.observed_features_, torch.bool))
         self.keep_empty_features = imputer.keep_empty_features
         indicator = imputer.indicator_
         self.indicated = None if indicator is None else torch.as_tensor(indicator.features_, dtype=torch.long)

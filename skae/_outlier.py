@@ -13,7 +13,7 @@ from ._base import BaseAutoencoder
 from ._compat import HasMethods, Interval, RealNotInt, StrOptions, _fit_context
 from ._persistence import VersionedStateMixin
 from ._validation import validate_input
-from ._scores import at_least_lowest_float, honest_scores
+from ._scores import at_least_lowest_float, honest_scores, is_bernoulli
 from ._vae import VAE
 from ._vanilla import AutoencoderTransformer
 
@@ -113,6 +113,18 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
         The features (column indices) each autoencoder was trained on.
     scoring_ : str
         The scoring rule in use.
+    scoring_statistics_ : list of tuple or None
+        For each autoencoder, what the "likelihood" rule learned on its
+        training rows: the tuple ``(residual_variance, code_mean,
+        code_precision)`` of arrays (the per-feature residual variance ``s^2``,
+        and the mean ``m`` and inverse covariance ``S^-1`` of the codes);
+        None for the other rules, which need no statistics.
+    score_scaling_ : list of tuple or None
+        For each autoencoder, the ``(location, scale)`` its scores are
+        standardised by before averaging, ``(score - location) / scale`` (the
+        median of its training scores and 1.4826 times their median absolute
+        deviation), when it sees fewer than all features (``max_features``);
+        None when it sees all of them.
     offset_ : float
         Threshold on ``score_samples``.
     n_features_in_ : int
@@ -183,7 +195,8 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
         rng = check_random_state(self.random_state)
         self.estimators_ = []
         self.estimators_features_ = []
-        self._statistics = []
+        self.scoring_statistics_ = []
+        self.score_scaling_ = []
         n_kept = len(X) - int(np.floor(self.trim_fraction * len(X)))
         n_features = self._n_features_per_model(X.shape[1])
         for index in range(self.n_estimators):
@@ -209,12 +222,14 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
                     f"{n_kept} most normal rows ({len(X) - n_kept} set aside)"
                 )
                 estimator, statistics = self._fit_one(template, X_model[kept])
+            scaling = None
             if n_features < X.shape[1]:
                 location, spread = _robust_location_scale(self._score(estimator, statistics, X_model))
-                statistics = (statistics, (location, spread if spread > 0 else 1.0))
+                scaling = (location, spread if spread > 0 else 1.0)
             self.estimators_.append(estimator)
             self.estimators_features_.append(features)
-            self._statistics.append(statistics)
+            self.scoring_statistics_.append(statistics)
+            self.score_scaling_.append(scaling)
 
         scores = self._score_samples(X)  # not score_samples: X is already validated
         if self.contamination == "auto":
@@ -256,11 +271,11 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
             return scores.astype(X.dtype, copy=False)
 
     def _member_score(self, i, X):
-        features = self.estimators_features_[i]
-        if len(features) == self.n_features_in_:
-            return self._score(self.estimators_[i], self._statistics[i], X)
-        statistics, (location, scale) = self._statistics[i]
-        return (self._score(self.estimators_[i], statistics, X[:, features]) - location) / scale
+        estimator, statistics, scaling = self.estimators_[i], self.scoring_statistics_[i], self.score_scaling_[i]
+        if scaling is None:
+            return self._score(estimator, statistics, X)
+        location, scale = scaling
+        return (self._score(estimator, statistics, X[:, self.estimators_features_[i]]) - location) / scale
 
     def _n_features_per_model(self, n_features):
         if isinstance(self.max_features, Integral):
@@ -339,7 +354,7 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
                 residual = ((X - estimator.reconstruct(X)) / np.sqrt(residual_variance)) ** 2
                 centred = estimator.transform(X) - code_mean
                 scores = -0.5 * (residual.sum(axis=1) + _mahalanobis(centred, precision))
-        return honest_scores(scores, X, estimator._is_bernoulli())
+        return honest_scores(scores, X, is_bernoulli(estimator))
 
     @staticmethod
     def _default_autoencoder(X):

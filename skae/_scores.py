@@ -38,6 +38,16 @@ def honest_scores(scores, X, bernoulli=False):
     return np.where(impossible, -np.inf, scores).astype(scores.dtype, copy=False)
 
 
+def is_bernoulli(autoencoder):
+    """Whether ``autoencoder``'s likelihood is Bernoulli (data in [0, 1], decoder output as logits).
+
+    Read from its public parameters (``likelihood="bernoulli"`` or ``loss="binary_crossentropy"``), so that the
+    wrappers around an autoencoder need none of its private methods.
+    """
+    params = autoencoder.get_params(deep=False)
+    return params.get("likelihood") == "bernoulli" or params.get("loss") == "binary_crossentropy"
+
+
 def outside_unit_interval(X):
     """Boolean mask of the rows of ``X`` with at least one value below 0 or above 1."""
     return ((X < 0) | (X > 1)).any(axis=1)

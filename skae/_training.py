@@ -3,9 +3,9 @@
 skorch brings the callbacks (early stopping, progress bars, LR schedulers,
 checkpoints, gradient clipping) and the history, written as skorch writes it
 so that its callbacks work. Its default data path wraps every sample in a
-``Dataset``/``DataLoader``, which made it several times slower than a plain
-PyTorch loop on tabular data. Here batches are slices of tensors already on the
-device, shuffled with one gather per epoch.
+``Dataset``/``DataLoader``, which measured slower than a plain PyTorch loop
+on tabular data (see the engine benchmark page). Here batches are slices of
+tensors already on the device, shuffled with one gather per epoch.
 
 Data larger than memory (a memmap, a dask array, an h5py or zarr dataset) is
 fed by :class:`~skae._batches.ChunkedBatches`, which reads it a chunk at a time
@@ -103,9 +103,11 @@ class AutoencoderNet(NeverRestored, NeuralNet):  # never restored: skorch's __se
     def initialize_optimizer(self, triggered_directly=None):
         """Adam with weight decay on weights only, as MLPRegressor's ``alpha``.
 
-        The two groups are built here: skorch's ``optimizer__param_groups``
-        matches name patterns (tens of µs a fit), and one group when nothing
-        decays, since fused Adam launches once per group (+9 µs a step).
+        The two groups are built here rather than with skorch's
+        ``optimizer__param_groups``, which matches name patterns at every
+        fit; and there is one group when nothing decays, since fused Adam
+        launches once per group and step (both measured, see the engine
+        benchmark page).
         """
         parameters = list(self.get_all_learnable_params())
         groups = [{"params": [p for _, p in parameters]}]
@@ -126,8 +128,9 @@ class AutoencoderNet(NeverRestored, NeuralNet):  # never restored: skorch's __se
 
     def initialize(self):
         # skorch moves the module to ``device`` with a walk of the module tree
-        # (~35 µs, 2% of a small fit) even where it already is: the caller
-        # builds it on the device (see ``on_device``), so skorch is told none.
+        # even where it already is, a cost a small fit notices (see the engine
+        # benchmark page): the caller builds it on the device (see
+        # ``on_device``), so skorch is told none.
         device, self.device = self.device, None
         try:
             return super().initialize()
@@ -135,8 +138,8 @@ class AutoencoderNet(NeverRestored, NeuralNet):  # never restored: skorch's __se
             self.device = device
 
     # The module is built by the estimator and the loss is the objective's:
-    # skorch's defaults would look both up among the net's parameters
-    # (~10 µs a fit).
+    # skorch's defaults would look both up among the net's parameters at
+    # every fit, for nothing.
     def initialize_module(self):
         self.module_ = self.module
         if self.shard is not None:
@@ -243,9 +246,9 @@ class AutoencoderNet(NeverRestored, NeuralNet):  # never restored: skorch's __se
         # between the batches' large transient buffers on long streams.
         loss_sum, n_rows, n_batches = None, 0, 0
         for batch in iterator:
-            # Set per batch, as skorch does, but only when it changes (walking
-            # the module tree costs tens of µs): a scoring callback's
-            # net.predict leaves the module in eval mode.
+            # Set per batch, as skorch does, but only when it changes (each
+            # call walks the module tree): a scoring callback's net.predict
+            # leaves the module in eval mode.
             if self.module_.training != training:
                 self.module_.train(training)
             row = {}

@@ -237,26 +237,40 @@ class VAE(BaseAutoencoder):
         n_draws = n_samples if importance_weighted else self.n_score_samples
         if not isinstance(n_draws, Integral) or n_draws < 1:
             raise ValueError(f"n_samples must be a positive integer or None, got {n_samples!r}.")
-        noise = self._score_noise(n_draws)
+        draws = self.score_draws(n_draws)
         # The decoder sees n_draws rows per input row.
         scores = self._predict(
-            lambda module, rows: self._log_likelihood_bound(
-                module, rows, noise.to(rows.device, rows.dtype), importance_weighted
+            lambda module, rows: self.log_likelihood_bound(
+                module, rows, draws.to(rows.device, rows.dtype), importance_weighted
             ),
             X,
             rows_per_pass=max(1, self.inference_batch_size // n_draws),
         )
         return honest_scores(scores, X, self._is_bernoulli())
 
-    def _score_noise(self, n_draws):
-        """The draws every row shares, shape (n_draws, 1, n_components).
+    def score_draws(self, n_draws):
+        """The standard normal draws ``eps`` that every row's score shares.
 
         Randomised quasi-Monte Carlo: a scrambled Sobol sequence through the
         normal quantile function covers the latent space more evenly than
         independent draws (lower per-row error, more stable rankings: see
-        ``score_samples``'s notes). Beyond the dimensions Sobol supports,
-        independent standard normal draws.
+        :meth:`score_samples`'s notes). Beyond the dimensions Sobol supports,
+        independent standard normal draws. Fixed when the model is fitted; a
+        larger ``n_draws`` extends the same sequence. With
+        :meth:`log_likelihood_bound`, the protocol an exporter such as
+        :mod:`skae.onnx` uses to compute the scores outside ``score_samples``.
+
+        Parameters
+        ----------
+        n_draws : int
+            Number of draws per row (``n_score_samples`` for the ELBO).
+
+        Returns
+        -------
+        draws : torch.Tensor of shape (n_draws, 1, n_components)
+            float64, on the CPU; the middle axis broadcasts over rows.
         """
+        check_is_fitted(self)
         if self.n_components > torch.quasirandom.SobolEngine.MAXDIM:
             generator = torch.Generator().manual_seed(self._score_seed)
             return torch.randn((n_draws, 1, self.n_components), generator=generator, dtype=INFERENCE_DTYPE)
@@ -264,17 +278,40 @@ class VAE(BaseAutoencoder):
         uniform = sobol.draw(n_draws, dtype=INFERENCE_DTYPE).clamp(1e-12, 1 - 1e-12)
         return torch.special.ndtri(uniform).unsqueeze(1)
 
-    def _log_likelihood_bound(self, module, x, noise, importance_weighted):
-        """The ELBO or importance-weighted bound of each row of ``x``; ``noise`` broadcasts over rows."""
-        n_draws = len(noise)
+    def log_likelihood_bound(self, module, x, draws, importance_weighted=False):
+        """The ELBO or importance-weighted bound of each row of ``x``, computed in torch.
+
+        What :meth:`score_samples` computes, for code that runs the fitted
+        network itself (:mod:`skae.onnx` traces it in the input's dtype),
+        before ``score_samples`` sets the score of each row the model cannot
+        explain to -inf (see its Returns).
+
+        Parameters
+        ----------
+        module : skae.nn.VariationalAutoencoder
+            The fitted ``module_``, or a copy of it (on another device or in
+            another dtype), in eval mode.
+        x : torch.Tensor of shape (n_samples, n_features)
+            Rows, in the module's dtype and on its device.
+        draws : torch.Tensor of shape (n_draws, 1, n_components)
+            Standard normal draws shared by every row: :meth:`score_draws`, in
+            ``x``'s dtype and on its device.
+        importance_weighted : bool, default=False
+            False gives the ELBO, True the importance-weighted bound.
+
+        Returns
+        -------
+        bound : torch.Tensor of shape (n_samples,)
+        """
+        n_draws = len(draws)
         mean, log_var = module.posterior(x)
-        z = mean + torch.exp(0.5 * log_var) * noise
+        z = mean + torch.exp(0.5 * log_var) * draws
         output = module.decode(z.reshape(-1, z.shape[-1])).reshape(n_draws, *x.shape)
         log_px = -self._elementwise_nll(module, output, x).sum(dim=-1)
         if not importance_weighted:
             return log_px.mean(dim=0) - kl_standard_normal(mean, log_var)
         log_pz = -0.5 * (z**2 + LOG_2PI).sum(dim=-1)
-        log_qz = -0.5 * (noise**2 + LOG_2PI + log_var).sum(dim=-1)
+        log_qz = -0.5 * (draws**2 + LOG_2PI + log_var).sum(dim=-1)
         return torch.logsumexp(log_px + log_pz - log_qz, dim=0) - math.log(n_draws)
 
     def sample_reconstruction(self, X, random_state=None):

@@ -258,7 +258,7 @@ def jacobian_frobenius_projection(function, x, n_projections=1):
     along ``v`` is ``J v``) rather than ``torch.func.jvp``: forward-mode AD
     loads torch's jit-scripted decompositions, which emit a
     ``torch.jit.script`` deprecation warning on every fit, and the two passes
-    are no slower on CPU.
+    measured no slower on the CPU.
 
     Parameters
     ----------

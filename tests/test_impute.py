@@ -66,6 +66,11 @@ def test_empty_features_rows_and_constant_columns():
     assert out.shape == (60, 3) and not np.isnan(out).any()
     assert np.allclose(out[:, 1], 3.0, atol=1e-6)
     np.testing.assert_array_equal(dropped.get_feature_names_out(), ["x0", "x1", "x3"])
+    np.testing.assert_array_equal(dropped.observed_features_, [True, True, False, True])
+    np.testing.assert_array_equal(dropped.constant_features_, [False, True, True, False])
+    # Missing cells start at the observed mean: zero in the model's (centred) units.
+    np.testing.assert_array_equal(dropped.placeholder_, np.zeros(4))
+    np.testing.assert_array_equal(dropped.offset_, dropped.mean_)
     kept = fast_imputer(keep_empty_features=True).fit_transform(X)
     assert kept.shape == (60, 4) and np.all(kept[:, 2] == 0)
 

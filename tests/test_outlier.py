@@ -74,7 +74,11 @@ def test_ensemble_averages_differently_seeded_models(digits):
     detector = AutoencoderOutlierDetector(small_ae(), n_estimators=3, max_features=1.0, random_state=0).fit(X)
     seeds = {estimator.random_state for estimator in detector.estimators_}
     assert len(detector.estimators_) == 3 and len(seeds) == 3
-    single = [detector._score(e, s, X) for e, s in zip(detector.estimators_, detector._statistics)]
+    # Every model sees every feature: their scores are averaged as they are.
+    assert detector.score_scaling_ == [None, None, None]
+    residual_variance, code_mean, precision = detector.scoring_statistics_[0]
+    assert residual_variance.shape == (64,) and code_mean.shape == (2,) and precision.shape == (2, 2)
+    single = [detector._score(e, s, X) for e, s in zip(detector.estimators_, detector.scoring_statistics_)]
     np.testing.assert_allclose(detector.score_samples(X), np.mean(single, axis=0))
 
 
@@ -140,6 +144,7 @@ def test_feature_bagging_trains_each_model_on_its_own_feature_subset(digits):
     assert len({tuple(features) for features in subsets}) == 3
     assert all(estimator.n_features_in_ == 32 for estimator in detector.estimators_)
     # Each model's scores are robust z-scores against its training scores before averaging.
+    assert all(len(scaling) == 2 and scaling[1] > 0 for scaling in detector.score_scaling_)
     members = [detector._member_score(i, X) for i in range(3)]
     for member in members:
         assert np.median(member) == pytest.approx(0.0, abs=1e-9)

@@ -62,16 +62,16 @@ def test_scores_are_reproducible_under_random_state_and_use_common_draws(bernoul
     refit = VAE(**bernoulli_vae.get_params()).fit(digits[0][:1000])
     np.testing.assert_array_equal(refit.score_samples(X), bernoulli_vae.score_samples(X))
     assert bernoulli_vae.score(X) == pytest.approx(bernoulli_vae.score_samples(X).mean())
-    noise = bernoulli_vae._score_noise(50)
+    noise = bernoulli_vae.score_draws(50)
     assert noise.shape == (50, 1, 8)
     # A larger number of draws extends the same sequence; draws are spread like N(0, 1).
-    np.testing.assert_array_equal(bernoulli_vae._score_noise(10), noise[:10])
+    np.testing.assert_array_equal(bernoulli_vae.score_draws(10), noise[:10])
     assert abs(float(noise.mean())) < 0.1 and abs(float(noise.std()) - 1) < 0.1
 
 
 def test_scores_fall_back_to_independent_normal_draws_beyond_sobols_dimensions(bernoulli_vae, digits, monkeypatch):
     monkeypatch.setattr(torch.quasirandom.SobolEngine, "MAXDIM", 4)
-    noise = bernoulli_vae._score_noise(10)
+    noise = bernoulli_vae.score_draws(10)
     assert noise.shape == (10, 1, 8)
     generator = torch.Generator().manual_seed(bernoulli_vae._score_seed)
     np.testing.assert_array_equal(noise, torch.randn((10, 1, 8), generator=generator, dtype=torch.float64))
