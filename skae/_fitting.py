@@ -246,7 +246,7 @@ def _set_trained_state(
     estimator.n_iter_ = n_iter + len(history)
     estimator.device_ = str(net.device)
     estimator._n_features_out = estimator._code_size()
-    estimator._set_fitted_statistics(X)
+    estimator._set_fitted_statistics(estimator._split_targets(X)[0])  # what the encoder reads
 
 
 def _stopped(net):
