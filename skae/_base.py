@@ -313,7 +313,7 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         parameters, which the module's ``likelihood`` reads.
         """
         inputs, hidden = self._split_targets(X)[0], self._hidden_sizes()
-        likelihood = MixedLikelihood(self.schema_) if self._is_mixed() else None
+        likelihood = self._mixed_likelihood()
         n_outputs = inputs.shape[1] if likelihood is None else likelihood.n_outputs
         module = Autoencoder(
             self._network("encoder", inputs, [inputs.shape[1], *hidden, self._code_size()]),
@@ -664,6 +664,10 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
     def _is_mixed(self):
         """Whether the model is fitted (or being fitted) on a mixed table: see the ``kinds`` parameter."""
         return getattr(self, "schema_", None) is not None
+
+    def _mixed_likelihood(self):
+        """A fresh float64 :class:`MixedLikelihood` of ``schema_``, or None on numbers."""
+        return MixedLikelihood(self.schema_) if self._is_mixed() else None
 
     def _split_targets(self, X):
         """``(inputs, targets)`` of training rows: a mixed table's targets follow its inputs; numeric ``X`` is both."""
