@@ -443,9 +443,11 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or DataFrame of shape (n_samples, n_features)
             Training data. Not modified. A numpy memmap, a dask array or
             another out-of-core array is read ``chunk_size`` rows at a time.
+            A mixed table (see ``kinds``) is taken as it is, missing cells
+            included.
         y : Ignored
             Not used, present for API consistency by convention.
         observed : array-like of bool of shape (n_samples, n_features), default=None
@@ -453,7 +455,7 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
             still the model's input (it must hold a finite placeholder, such
             as its feature's mean) but never a target of the loss: this is how
             :class:`AutoencoderImputer` trains on incomplete data. None counts
-            every cell.
+            every cell (of a mixed table: every cell that is not missing).
 
         Returns
         -------
@@ -515,8 +517,10 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
 
         Returns
         -------
-        X_reconstructed : ndarray of shape (n_samples, n_features_in_)
-            The decoder's mean for each code.
+        X_reconstructed : ndarray or DataFrame of shape (n_samples, n_features_in_)
+            The decoder's mean for each code. On a mixed table, each column's
+            point prediction in its own kind (a level, an integer count),
+            as a DataFrame of the fitted dtypes when fitted on one.
         """
         check_is_fitted(self)
         codes = check_array(X, dtype=[np.float64, np.float32])
@@ -537,7 +541,8 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
 
         Returns
         -------
-        X_reconstructed : ndarray of shape (n_samples, n_features)
+        X_reconstructed : ndarray or DataFrame of shape (n_samples, n_features)
+            As :meth:`inverse_transform` returns it.
         """
         check_is_fitted(self)
         return self._as_table(self._predict(lambda module, rows: self._point(module, module(rows)[0]), self._model_input(X)))
@@ -601,7 +606,8 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
             )
         rows = scoring_rows(self.schema_, X) if self._is_mixed() else self._validate_X(X, reset=False)
         cells = self._predict(lambda module, rows: -self._cell_nll(module, rows), rows)
-        cells = np.where(np.isnan(cells), -np.inf, cells)  # the policy of honest_scores, cell by cell
+        # The policy of honest_scores, cell by cell; + 0.0 turns the -0.0 of a missing cell into 0.
+        cells = np.where(np.isnan(cells), -np.inf, cells) + 0.0
         names = column_names(self.schema_) if self._is_mixed() else _check_feature_names_in(self, None)
         return pd.DataFrame(cells, columns=names, index=X.index if isinstance(X, pd.DataFrame) else None)
 
