@@ -132,7 +132,7 @@ def test_numeric_input_keeps_the_numeric_path():
     model = small().fit(frame)
     assert not hasattr(model, "schema_")
     assert isinstance(model.reconstruct(frame), np.ndarray)
-    np.testing.assert_array_equal(small().fit(X).transform(X), model.transform(X))
+    np.testing.assert_array_equal(small().fit(X).transform(X), model.transform(frame))
 
 
 def test_unseen_category_is_refused_naming_the_column():
