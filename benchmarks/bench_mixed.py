@@ -113,14 +113,14 @@ def skae_before(X, kinds, seed):
 
 
 def skae_mixed_imputer(seed, kinds):
-    """HOOK (issue 21): the mixed-type skae imputer, or None while it does not exist.
+    """The mixed-type skae imputer (issue 21) with its defaults.
 
-    Return an object whose ``fit_transform`` takes the typed DataFrame of ``typed_frame`` (count columns
-    ``Int64``, categorical ones ``category``, ordinal ones ordered ``category``, real and positive ones float,
-    missing cells NA) and returns it filled, each column in its own kind. ``kinds`` (``{position: "positive"}``)
-    names the positive columns, the one kind that no dtype says.
+    Its ``fit_transform`` takes the typed DataFrame of ``typed_frame`` (count columns ``Int64``, categorical ones
+    ``category``, ordinal ones ordered ``category``, real and positive ones float, missing cells NA) and returns it
+    filled, each column in its own kind. ``kinds`` (``{position: "positive"}``) names the positive columns, the one
+    kind that no dtype says; the other kinds are inferred from the dtypes.
     """
-    return
+    return AutoencoderImputer(kinds=kinds or None, random_state=seed)
 
 
 def skae_mixed(X, kinds, seed):

@@ -52,20 +52,24 @@ import re
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._batches import is_out_of_core
-from ._compat import Interval, StrOptions, _fit_context
+from ._compat import Interval, StrOptions, _check_feature_names_in, _fit_context
 from ._fitting import train
 from ._inference import INFERENCE_DTYPE, inference_device, predict
+from ._likelihoods import MixedLikelihood
+from ._mixed import column_names, fit_schema, is_mixed, scoring_rows, split_rows, training_rows
 from ._persistence import VersionedStateMixin, autoencoder_state, rebuild_module, split_autoencoder_state
 from ._random import seeded
 from ._scores import honest_scores
 from ._validation import (
     check_chunk,
+    check_mixed_training,
     check_hidden_layer_sizes,
     check_inference_params,
     check_training_data,
@@ -183,6 +187,18 @@ default=None
         Computations that expand each row (a VAE's posterior draws, the
         Jacobians of ``jacobian_norm``) take proportionally fewer rows.
         Changing it needs no refit.
+    kinds : dict, list or None, default=None
+        Column kinds of a mixed table ("real", "positive", "count",
+        "binary", "categorical", "ordinal"): ``{column: kind}`` by name or
+        position, or one kind per column; they override the kinds inferred
+        from a DataFrame's dtypes (rules in :mod:`skae._columns`). Given, or
+        when ``X`` is a DataFrame with a column that is not plain numpy
+        numbers (strings, categories, booleans, nullable dtypes), ``X`` is
+        modelled column by column: each column by its kind's likelihood,
+        missing cells (NaN, None, ``pd.NA``) left out of the loss;
+        ``inverse_transform`` and ``reconstruct`` return the table in its
+        own kinds and dtypes, and a level not seen in ``fit`` is refused
+        with an error naming its column. Other input takes the ``loss``.
     callbacks : list of skorch callbacks or (name, callback) tuples, default=None
         Extra skorch callbacks, e.g. ``LRScheduler``, ``GradientNormClipping``
         or ``Checkpoint``. They read skorch's history (per-batch ``train_loss``
@@ -206,6 +222,9 @@ default=None
         The device training ran on.
     n_features_in_ : int
         Number of features seen during fit.
+    schema_ : ColumnSchema
+        The columns' kinds, levels and statistics, when fitted on a mixed
+        table (see ``kinds``).
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 """
@@ -255,6 +274,7 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         "callbacks": [list, None],
         "inference_device": [str, torch.device, None],
         "inference_batch_size": [Interval(Integral, 1, None, closed="left")],
+        "kinds": [dict, list, tuple, None],
     }
 
     def __init__(
@@ -284,6 +304,7 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         callbacks=None,
         inference_device=None,
         inference_batch_size=8192,
+        kinds=None,
     ):
         store_parameters(self, locals())
 
@@ -293,14 +314,23 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
     _likelihood_param = "loss"
 
     def _build_module(self, X):
-        """The torch module to train; ``X`` is the validated training data."""
-        n_features, hidden = X.shape[1], self._hidden_sizes()
-        return Autoencoder(
-            self._network("encoder", X, [n_features, *hidden, self._code_size()]),
-            self._network("decoder", X, [self._code_size(), *reversed(hidden), n_features]),
-            corruption=self._build_corruption(X),
+        """The torch module to train; ``X`` is the validated training data (rows of :meth:`_fit_rows`).
+
+        On a mixed table the decoder outputs every column's distribution
+        parameters, which the module's ``likelihood`` reads.
+        """
+        inputs, hidden = self._split_targets(X)[0], self._hidden_sizes()
+        likelihood = self._mixed_likelihood()
+        n_outputs = inputs.shape[1] if likelihood is None else likelihood.n_outputs
+        module = Autoencoder(
+            self._network("encoder", inputs, [inputs.shape[1], *hidden, self._code_size()]),
+            self._network("decoder", inputs, [self._code_size(), *reversed(hidden), n_outputs]),
+            corruption=self._build_corruption(inputs),
             code_layer=self._build_code_layer(),
         )
+        if likelihood is not None:
+            module.likelihood = likelihood  # moves and casts with the module; its buffers are not weights
+        return module
 
     def _code_size(self):
         """The number of code units: ``n_components`` (SparseAE derives it from ``k`` when None)."""
@@ -390,14 +420,17 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
 
     def _objective(self, module, X, weights=None):
         """The training loss of a batch: per-sample NLL summed over features, mean over rows."""
-        output, code = module(X)
-        loss = self._mean_nll(module, output, X, weights)
-        penalty = self._penalty(module, X, code)
+        inputs, targets = self._split_targets(X)
+        output, code = module(inputs)
+        loss = self._mean_nll(module, output, targets, weights)
+        penalty = self._penalty(module, inputs, code)
         # Adding a zero penalty would still cost an autograd node per batch.
         return loss if isinstance(penalty, float) and penalty == 0.0 else loss + penalty
 
     def _mean_nll(self, module, output, X, weights=None):
         """The batch's negative log-likelihood: summed over features, averaged over rows."""
+        if hasattr(module, "likelihood"):  # a mixed table's targets, weighted by the observed mask
+            return module.likelihood(output, X, weights).sum(dim=1).mean()
         if weights is None and type(self)._elementwise_nll is BaseAutoencoder._elementwise_nll:
             # The same number from one fused kernel (and one backward) instead
             # of four elementwise ones (measured, see the engine benchmark
@@ -417,9 +450,11 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or DataFrame of shape (n_samples, n_features)
             Training data. Not modified. A numpy memmap, a dask array or
             another out-of-core array is read ``chunk_size`` rows at a time.
+            A mixed table (see ``kinds``) is taken as it is, missing cells
+            included.
         y : Ignored
             Not used, present for API consistency by convention.
         observed : array-like of bool of shape (n_samples, n_features), default=None
@@ -427,19 +462,14 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
             still the model's input (it must hold a finite placeholder, such
             as its feature's mean) but never a target of the loss: this is how
             :class:`AutoencoderImputer` trains on incomplete data. None counts
-            every cell.
+            every cell (of a mixed table: every cell that is not missing).
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        if observed is not None and is_out_of_core(X):
-            raise ValueError(
-                f"observed= needs X in memory, got a {type(X).__name__}; load X (np.asarray) or fit without observed."
-            )
-        X = self._training_input(X, reset=not (self.warm_start and self._is_fitted()))
-        weights = _observed_weights(observed, X)
+        X, weights = self._fit_rows(X, not (self.warm_start and self._is_fitted()), observed)
         return train(self, X, max_epochs=self.max_iter, incremental=self.warm_start, weights=weights)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -465,8 +495,8 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         self : object
             The estimator.
         """
-        X = self._training_input(X, reset=not self._is_fitted())
-        return train(self, X, max_epochs=1, incremental=True, partial=True)
+        X, weights = self._fit_rows(X, not self._is_fitted())
+        return train(self, X, weights=weights, max_epochs=1, incremental=True, partial=True)
 
     def transform(self, X):
         """Encode ``X`` into the latent space.
@@ -482,8 +512,7 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
             The codes, in the float dtype of ``X``.
         """
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        return self._predict(lambda module, rows: module.encode(rows), X)
+        return self._predict(lambda module, rows: module.encode(rows), self._model_input(X))
 
     def inverse_transform(self, X):
         """Decode codes back to the input space.
@@ -495,8 +524,10 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
 
         Returns
         -------
-        X_reconstructed : ndarray of shape (n_samples, n_features_in_)
-            The decoder's mean for each code.
+        X_reconstructed : ndarray or DataFrame of shape (n_samples, n_features_in_)
+            The decoder's mean for each code. On a mixed table, each column's
+            point prediction in its own kind (a level, an integer count),
+            as a DataFrame of the fitted dtypes when fitted on one.
         """
         check_is_fitted(self)
         codes = check_array(X, dtype=[np.float64, np.float32])
@@ -505,7 +536,7 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
                 f"X has {codes.shape[1]} features, but {type(self).__name__}.inverse_transform "
                 f"is expecting {self._code_size()} features (n_components) as input."
             )
-        return self._predict(lambda module, code: self._output_mean(module.decode(code)), codes)
+        return self._as_table(self._predict(lambda module, code: self._point(module, module.decode(code)), codes))
 
     def reconstruct(self, X):
         """``inverse_transform(transform(X))`` in one pass.
@@ -517,11 +548,11 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
 
         Returns
         -------
-        X_reconstructed : ndarray of shape (n_samples, n_features)
+        X_reconstructed : ndarray or DataFrame of shape (n_samples, n_features)
+            As :meth:`inverse_transform` returns it.
         """
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        return self._predict(lambda module, rows: self._output_mean(module(rows)[0]), X)
+        return self._as_table(self._predict(lambda module, rows: self._point(module, module(rows)[0]), self._model_input(X)))
 
     def score_samples(self, X):
         """Minus the reconstruction error of each sample: higher means more normal.
@@ -546,9 +577,46 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
             detection flags them).
         """
         check_is_fitted(self)
+        if self._is_mixed():
+            rows = scoring_rows(self.schema_, X)
+            return honest_scores(self._predict(lambda module, rows: -self._cell_nll(module, rows).sum(dim=1), rows), rows)
         X = self._validate_X(X, reset=False)
         scores = self._predict(lambda module, rows: -self._reconstruction_nll(module, rows), X)
         return honest_scores(scores, X, self._is_bernoulli())
+
+    def score_samples_per_column(self, X):
+        """Each column's share of :meth:`score_samples`: which columns make a row unusual.
+
+        A cell's share is its log-likelihood under its column's distribution
+        (minus its reconstruction error for a Gaussian ``loss``); a missing
+        cell of a mixed table adds 0. Each row sums to its
+        :meth:`score_samples`, up to floating-point rounding.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Data to score.
+
+        Returns
+        -------
+        scores : DataFrame of shape (n_samples, n_features)
+            One column per input column (named as in ``fit``; ``X``'s index
+            for a DataFrame), finite or -inf, never NaN; the lowest cells of
+            a row are the columns that made it unusual.
+        """
+        check_is_fitted(self)
+        if type(self).score_samples is not BaseAutoencoder.score_samples:
+            raise TypeError(
+                f"{type(self).__name__}.score_samples is not a sum over cells (a bound with terms that belong to "
+                "no column), so it has no per-column breakdown; use an AutoencoderTransformer, DenoisingAE, "
+                "SparseAE or ContractiveAE to explain rows column by column."
+            )
+        rows = scoring_rows(self.schema_, X) if self._is_mixed() else self._validate_X(X, reset=False)
+        cells = self._predict(lambda module, rows: -self._cell_nll(module, rows), rows)
+        # The policy of honest_scores, cell by cell; + 0.0 turns the -0.0 of a missing cell into 0.
+        cells = np.where(np.isnan(cells), -np.inf, cells) + 0.0
+        names = column_names(self.schema_) if self._is_mixed() else _check_feature_names_in(self, None)
+        return pd.DataFrame(cells, columns=names, index=X.index if isinstance(X, pd.DataFrame) else None)
 
     def score(self, X, y=None):
         """The mean of :meth:`score_samples`, so model selection needs no scorer.
@@ -583,7 +651,7 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         norms : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
+        X = self._model_input(X)
         # Each row's Jacobian holds (code size) x n_features numbers.
         rows_per_pass = max(1, self.inference_batch_size // self._code_size())
         return self._predict(
@@ -597,6 +665,56 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
     def _reconstruction_nll(self, module, X):
         output, _ = module(X)
         return sum_features(self._elementwise_nll(module, output, X))
+
+    def _cell_nll(self, module, rows):
+        """Each cell's negative log-likelihood: numeric rows, or a mixed table's :func:`scoring_rows`."""
+        if not self._is_mixed():
+            return self._elementwise_nll(module, module(rows)[0], rows)
+        inputs, targets, observed = split_rows(self.schema_, rows, parts=3)
+        return module.likelihood(module(inputs)[0], targets, observed)
+
+    # ------------------------------------------------------------ mixed tables
+    def _is_mixed(self):
+        """Whether the model is fitted (or being fitted) on a mixed table: see the ``kinds`` parameter."""
+        return getattr(self, "schema_", None) is not None
+
+    def _mixed_likelihood(self):
+        """A fresh float64 :class:`MixedLikelihood` of ``schema_``, or None on numbers."""
+        return MixedLikelihood(self.schema_) if self._is_mixed() else None
+
+    def _split_targets(self, X):
+        """``(inputs, targets)`` of training rows: a mixed table's targets follow its inputs; numeric ``X`` is both."""
+        return split_rows(self.schema_, X) if self._is_mixed() else (X, X)
+
+    def _fit_rows(self, X, reset, observed=None):
+        """``(rows, per-cell weights or None)`` that training reads; ``reset`` learns the columns afresh."""
+        if reset and hasattr(self, "schema_"):
+            del self.schema_
+        if (is_mixed(X, self.kinds) if reset else self._is_mixed()):
+            check_mixed_training(self, X, type(self)._elementwise_nll is not BaseAutoencoder._elementwise_nll)
+            return training_rows(fit_schema(self, X) if reset else self.schema_, X, observed)
+        if observed is not None and is_out_of_core(X):
+            raise ValueError(
+                f"observed= needs X in memory, got a {type(X).__name__}; load X (np.asarray) or fit without observed."
+            )
+        X = self._training_input(X, reset=reset)
+        return X, _observed_weights(observed, X)
+
+    def _model_input(self, X):
+        """``X`` as the encoder reads it: validated numbers, or a mixed table's encoded inputs."""
+        return self.schema_.encode(X).inputs if self._is_mixed() else self._validate_X(X, reset=False)
+
+    def _point(self, module, output):
+        """The reconstruction from the decoder's raw output: each column's point prediction on a mixed table."""
+        return module.likelihood.point(output) if hasattr(module, "likelihood") else self._output_mean(output)
+
+    def _as_table(self, points):
+        """Decoded points as the table they stand for (mixed tables); numeric ones as they are."""
+        return self.schema_.decode(points) if self._is_mixed() else points
+
+    def _training_width(self):
+        """The width of a training row: ``n_features_in_``, or a mixed table's inputs and targets."""
+        return self.schema_.n_inputs_ + self.n_features_in_ if self._is_mixed() else self.n_features_in_
 
     def _is_fitted(self):
         return hasattr(self, "module_")

@@ -358,8 +358,8 @@ def _parse(column, series, handle_unknown):
         if unknown.any() and handle_unknown == "error":
             raise ValueError(
                 f"Column {column.name!r} has the level {series.to_numpy()[unknown][0]!r}, not seen in fit "
-                f"(levels: {list(column.levels)[:10]}); pass handle_unknown='ignore' to treat unseen levels as "
-                f"missing cells."
+                f"(levels: {list(column.levels)[:10]}); set such cells to missing (None or NaN) to have them "
+                f"imputed, or refit on data that has the level."
             )
         return index, observed & ~unknown
     try:

@@ -106,6 +106,7 @@ class ContractiveAE(BaseAutoencoder):
         callbacks=None,
         inference_device=None,
         inference_batch_size=8192,
+        kinds=None,
     ):
         store_parameters(self, locals())
 

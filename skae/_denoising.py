@@ -80,5 +80,6 @@ class DenoisingAE(BaseAutoencoder):
         callbacks=None,
         inference_device=None,
         inference_batch_size=8192,
+        kinds=None,
     ):
         store_parameters(self, locals())

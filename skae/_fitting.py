@@ -231,6 +231,9 @@ def _set_trained_state(
     """Set every fitted attribute from the engine's last ``n_epochs`` epochs (None: all) after ``n_iter`` earlier."""
     history = list(net.history)
     history = history[len(history) - (len(history) if n_epochs is None else n_epochs) :]
+    if hasattr(module_, "likelihood"):
+        # Its constants exact, as a loaded model rebuilds them: training cast them to float32.
+        module_.likelihood = estimator._mixed_likelihood()
     estimator.module_ = module_
     # A kept engine goes on updating its optimizer state in place: copy it, to
     # the CPU so that it pickles anywhere. A discarded CPU engine's is kept as is.
@@ -246,7 +249,7 @@ def _set_trained_state(
     estimator.n_iter_ = n_iter + len(history)
     estimator.device_ = str(net.device)
     estimator._n_features_out = estimator._code_size()
-    estimator._set_fitted_statistics(X)
+    estimator._set_fitted_statistics(estimator._split_targets(X)[0])  # what the encoder reads
 
 
 def _stopped(net):

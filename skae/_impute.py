@@ -5,11 +5,13 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseAutoencoder
+from ._mixed import is_mixed
 from ._validation import check_params, validate_input
 from ._compat import (
     HasMethods,
@@ -85,6 +87,21 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
     verbose : int, default=0
         1 prints a line per training round (epochs, loss, seconds); 2 also
         the autoencoder's own per-epoch table (its ``verbose=1``).
+    kinds : dict, list or None, default=None
+        Column kinds of a mixed table, given to the autoencoder (its
+        ``kinds`` parameter: "real", "positive", "count", "binary",
+        "categorical", "ordinal", by column name or position). Given, or when
+        ``X`` is a DataFrame with a column that is not plain numpy numbers
+        (strings, categories, booleans, nullable dtypes), the table is
+        imputed as it is: the autoencoder models each column by its kind
+        and is trained, round after round, on the table with its missing
+        cells (NaN, None, ``pd.NA``) refilled, without the scaling above;
+        each column comes back in its own kind and dtype (labels, integer
+        counts), observed cells unchanged, as a DataFrame for a DataFrame
+        (an array of the fitted dtype for an array). Such tables take
+        ``missing_values=np.nan`` only, and a column with no observed
+        value is dropped (``keep_empty_features=False``, with a warning) or
+        returned as it is.
 
     Attributes
     ----------
@@ -128,6 +145,7 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         "sample_posterior": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "kinds": [dict, list, tuple, None],
     }
 
     def __init__(
@@ -141,6 +159,7 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         keep_empty_features=False,
         random_state=None,
         verbose=0,
+        kinds=None,
     ):
         super().__init__(
             missing_values=missing_values,
@@ -152,6 +171,7 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         self.sample_posterior = sample_posterior
         self.random_state = random_state
         self.verbose = verbose
+        self.kinds = kinds
 
     def fit(self, X, y=None):
         """Train the autoencoder on the observed cells of ``X``.
@@ -185,19 +205,14 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         -------
         X_imputed : ndarray of shape (n_samples, n_features_out)
         """
+        self._table = is_mixed(X, self.kinds)
+        if self._table:
+            return self._fit_transform_table(X)
         X = self._validate_input(X, reset=True)
         missing = _get_mask(X, self.missing_values)
         self._fit_indicator(missing)
         self.observed_features_ = ~missing.all(axis=0)
-
-        autoencoder = clone(self.autoencoder) if self.autoencoder is not None else self._default_autoencoder(X.shape[1])
-        if not isinstance(autoencoder, BaseAutoencoder):
-            raise TypeError(f"autoencoder must be a skae autoencoder, got {type(autoencoder).__name__}.")
-        self._check_sample_posterior(autoencoder)
-        if self.verbose >= 2:
-            autoencoder.set_params(verbose=1)
-        if self.random_state is not None:
-            autoencoder.set_params(random_state=check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        autoencoder = self._new_autoencoder(X.shape[1])
 
         observed = np.where(missing, np.nan, X)
         counts = (~missing).sum(axis=0)
@@ -229,6 +244,63 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         self.autoencoder_ = autoencoder.set_params(warm_start=warm_start)
         return self._impute(X, missing)
 
+    def _new_autoencoder(self, n_features):
+        """The autoencoder to train: a clone of ``autoencoder`` (or the default) with the imputer's settings."""
+        autoencoder = clone(self.autoencoder) if self.autoencoder is not None else self._default_autoencoder(n_features)
+        if not isinstance(autoencoder, BaseAutoencoder):
+            raise TypeError(f"autoencoder must be a skae autoencoder, got {type(autoencoder).__name__}.")
+        self._check_sample_posterior(autoencoder)
+        if self.verbose >= 2:
+            autoencoder.set_params(verbose=1)
+        if self.random_state is not None:
+            autoencoder.set_params(random_state=check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        if self.kinds is not None:
+            autoencoder.set_params(kinds=self.kinds)
+        return autoencoder
+
+    # ------------------------------------------------------------ mixed tables
+    def _fit_transform_table(self, X):
+        """``fit_transform`` of a mixed table: rounds of training and refilling, as for numbers, on the table itself."""
+        missing = self._table_mask(X)
+        set_table_features(self, X)
+        self._fit_indicator(missing)
+        self.observed_features_ = ~missing.all(axis=0)
+        table, missing = select_columns(X, self.observed_features_), missing[:, self.observed_features_]
+        autoencoder = self._new_autoencoder(table.shape[1])
+        warm_start, refilled = autoencoder.warm_start, table
+        for round_ in range(self.n_rounds):
+            if round_ > 0:
+                refilled = fill_cells(table, autoencoder.reconstruct(refilled), missing)
+            # Refilled cells are the model's input, never its targets.
+            autoencoder.set_params(warm_start=round_ > 0).fit(refilled, observed=~missing)
+            if self.verbose:
+                print(f"[{type(self).__name__}] round {round_ + 1}/{self.n_rounds}: {autoencoder.n_iter_} epochs in all")
+        self.autoencoder_ = autoencoder.set_params(warm_start=warm_start)
+        return self._impute_table(X, missing)
+
+    def _table_mask(self, X):
+        """The missing cells of a mixed table (``pandas.isna``); other placeholders are refused."""
+        if not (is_scalar_nan(self.missing_values) or is_pandas_na(self.missing_values)):
+            raise ValueError(
+                f"missing_values={self.missing_values!r}: a mixed table marks its missing cells with NaN, None or "
+                "pd.NA; replace the placeholder first (X.replace(placeholder, np.nan)) and keep missing_values=np.nan."
+            )
+        return np.asarray(pd.isna(X if isinstance(X, pd.DataFrame) else np.asarray(X, dtype=object)))
+
+    def _impute_table(self, X, missing):
+        """``X``'s missing cells filled by ``n_rounds`` refinements; observed cells returned as they are."""
+        table = select_columns(X, self.observed_features_)
+        filled = table
+        if missing.any():
+            for _ in range(self.n_rounds):
+                filled = fill_cells(table, self.autoencoder_.reconstruct(filled), missing)
+        if self.keep_empty_features:
+            filled = insert_columns(X, filled, self.observed_features_)
+        else:
+            self._warn_empty_features()
+        indicator = self._transform_indicator(self._table_mask(X))
+        return filled if indicator is None else append_columns(filled, indicator, self.get_feature_names_out())
+
     def transform(self, X):
         """Impute the missing cells of ``X``; observed cells are returned unchanged.
 
@@ -245,6 +317,8 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         # Parameters that transform reads: changing them needs no refit, so fit has not validated them.
         check_params(self, ("n_rounds", "sample_posterior", "missing_values", "keep_empty_features", "random_state"))
         self._check_sample_posterior(self.autoencoder_)
+        if getattr(self, "_table", False):
+            return self._impute_table(X, self._table_mask(X)[:, self.observed_features_])
         X = self._validate_input(X, reset=False)
         return self._impute(X, _get_mask(X, self.missing_values))
 
@@ -343,3 +417,50 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         input_features = _check_feature_names_in(self, input_features)
         names = input_features if self.keep_empty_features else input_features[self.observed_features_]
         return self._concatenate_indicator_feature_names_out(names, input_features)
+
+
+# ---------------------------------------------------------------- mixed tables
+def set_table_features(imputer, X):
+    """``n_features_in_`` and ``feature_names_in_`` of a mixed table, as ``validate_data`` sets them."""
+    imputer.n_features_in_ = np.shape(X)[1]
+    names = list(X.columns) if isinstance(X, pd.DataFrame) else []
+    if names and all(isinstance(name, str) for name in names):
+        imputer.feature_names_in_ = np.asarray(names, dtype=object)
+    elif hasattr(imputer, "feature_names_in_"):
+        del imputer.feature_names_in_
+
+
+def select_columns(X, kept):
+    """The columns of the table ``X`` marked in ``kept``."""
+    return X.iloc[:, np.flatnonzero(kept)] if isinstance(X, pd.DataFrame) else np.asarray(X)[:, kept]
+
+
+def fill_cells(X, filled, missing):
+    """``X`` with its ``missing`` cells taken from ``filled``: each column keeps ``X``'s dtype and observed values."""
+    if not isinstance(X, pd.DataFrame):
+        return np.where(missing, filled, X).astype(np.asarray(X).dtype, copy=False)
+    columns = {
+        j: X.iloc[:, j].where(~missing[:, j], filled.iloc[:, j].set_axis(X.index)).astype(X.dtypes.iloc[j])
+        for j in range(X.shape[1])
+    }
+    return pd.DataFrame(columns, index=X.index).set_axis(X.columns, axis=1)
+
+
+def insert_columns(X, kept_table, kept):
+    """``X`` with its ``kept`` columns replaced by ``kept_table``'s; the others (never observed) as they are."""
+    if not isinstance(X, pd.DataFrame):
+        table = np.array(X, dtype=kept_table.dtype)
+        table[:, kept] = kept_table
+        return table
+    table = X.copy()
+    for source, j in enumerate(np.flatnonzero(kept)):
+        table.isetitem(j, kept_table.iloc[:, source])
+    return table
+
+
+def append_columns(table, indicator, names):
+    """The imputed ``table`` with the missing indicator's columns after it."""
+    if not isinstance(table, pd.DataFrame):
+        return np.hstack([table.astype(object), indicator])
+    extra = pd.DataFrame(indicator, index=table.index, columns=names[table.shape[1] :])
+    return pd.concat([table, extra], axis=1)

@@ -20,6 +20,8 @@ import torch
 import torch.nn.functional as F
 
 LOG_2PI = math.log(2 * math.pi)
+# The smallest distance between two cut-points of the ordered logit (see ordered_logit_log_prob).
+MIN_CUTPOINT_GAP = 1e-6
 
 
 def gaussian_log_prob(x, mean, log_scale):
@@ -58,12 +60,15 @@ def ordered_logit_log_prob(k, location, cutpoints):
 
     ``P(y = k) = sigmoid(u) - sigmoid(l)`` with ``u = theta_k - eta`` and ``l = theta_{k-1} - eta``
     (``theta_{-1} = -inf``, ``theta_{K-1} = +inf``), computed as ``logsigmoid(u) - softplus(l) + log(1 - exp(l - u))``
-    so that no probability is formed by subtraction.
+    so that no probability is formed by subtraction. Cut-points closer than ``MIN_CUTPOINT_GAP`` count as that
+    far apart: in float32 a level that training never saw can have its two cut-points merge, and its
+    log-probability would be -inf (an infinite validation loss) instead of merely very low.
     """
     bounds = _bounds(location, cutpoints)
     upper = bounds.gather(-1, (k + 1).unsqueeze(-1)).squeeze(-1)
     lower = bounds.gather(-1, k.unsqueeze(-1)).squeeze(-1)
-    return F.logsigmoid(upper) - F.softplus(lower) + torch.log(-torch.expm1(lower - upper))
+    gap = (lower - upper).clamp(max=-MIN_CUTPOINT_GAP)
+    return F.logsigmoid(upper) - F.softplus(lower) + torch.log(-torch.expm1(gap))
 
 
 def _bounds(location, cutpoints):

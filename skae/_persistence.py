@@ -145,7 +145,7 @@ def rebuild_module(estimator, weights, dtype, seeded):
     """
     estimator._validate_params()
     with seeded(0, torch.device("cpu")):
-        module = estimator._build_module(np.zeros((2, estimator.n_features_in_)))
+        module = estimator._build_module(np.zeros((2, estimator._training_width())))
     module = module.to("cpu", dtype)
     try:
         module.load_state_dict({name: torch.from_numpy(np.array(array)) for name, array in weights.items()})

@@ -138,6 +138,7 @@ class SparseAE(BaseAutoencoder):
         callbacks=None,
         inference_device=None,
         inference_batch_size=8192,
+        kinds=None,
     ):
         store_parameters(self, locals())
 

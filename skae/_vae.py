@@ -129,6 +129,7 @@ class VAE(BaseAutoencoder):
         callbacks=None,
         inference_device=None,
         inference_batch_size=8192,
+        kinds=None,
     ):
         store_parameters(self, locals())  # no ``loss``: the likelihood replaces it
 

@@ -175,6 +175,25 @@ def training_input(estimator, X, reset):
     return X
 
 
+def check_mixed_training(estimator, X, own_likelihood):
+    """Refuse a mixed table that the estimator cannot train on: out of core, or (``own_likelihood``) a variant
+    whose likelihood replaces the per-column one."""
+    check_callbacks(estimator)
+    check_alpha(estimator)
+    name = type(estimator).__name__
+    if is_out_of_core(X):
+        raise ValueError(
+            f"A mixed table (kinds={estimator.kinds!r}) must be in memory, got a {type(X).__name__}; load it "
+            "(np.asarray, or a pandas DataFrame), or fit on numbers without kinds."
+        )
+    if own_likelihood:
+        raise ValueError(
+            f"{name} has a likelihood of its own and does not model mixed tables (kinds, or a DataFrame with "
+            "non-numeric columns) yet; use AutoencoderTransformer, DenoisingAE, SparseAE or ContractiveAE, or "
+            "encode the table as numbers first (OneHotEncoder in a ColumnTransformer)."
+        )
+
+
 def check_chunk(estimator, rows, ranges):
     """Refuse a chunk read from out-of-core ``X`` (rows ``ranges``) that is short or holds non-finite or unlikely values."""
     spans = [f"{start}-{stop - 1}" for start, stop in sorted(map(tuple, ranges))]

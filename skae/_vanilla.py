@@ -76,5 +76,6 @@ class AutoencoderTransformer(BaseAutoencoder):
         callbacks=None,
         inference_device=None,
         inference_batch_size=8192,
+        kinds=None,
     ):
         store_parameters(self, locals())

@@ -121,11 +121,18 @@ def test_fitting_on_a_dataframe_emits_no_feature_name_warning(small, estimator):
         estimator.score_samples(frame)
 
 
-@pytest.mark.parametrize("wrapper", [AutoencoderImputer, AutoencoderOutlierDetector])
-def test_wrappers_name_non_numeric_columns(small, wrapper):
+def test_detector_names_non_numeric_columns(small):
     frame = pd.DataFrame(small[0][:, :3], columns=["a", "b", "c"]).assign(city="Paris")
-    with pytest.raises(ValueError, match=re.escape(f"X has non-numeric columns ['city']; {wrapper.__name__} needs numbers")):
-        wrapper().fit(frame)
+    with pytest.raises(ValueError, match=re.escape("X has non-numeric columns ['city']; AutoencoderOutlierDetector needs")):
+        AutoencoderOutlierDetector().fit(frame)
+
+
+def test_imputer_takes_non_numeric_columns(small):
+    # A mixed table (issue 21): imputed as it is, not refused (tests/test_mixed_tables.py).
+    frame = pd.DataFrame(small[0][:, :3], columns=["a", "b", "c"]).assign(city="Paris")
+    frame.loc[0, "a"] = np.nan
+    filled = AutoencoderImputer(AutoencoderTransformer(2, max_iter=2), n_rounds=1).fit_transform(frame)
+    assert list(filled.columns) == ["a", "b", "c", "city"] and not filled.isna().any().any()
 
 
 @pytest.fixture(scope="module")

@@ -60,6 +60,16 @@ def test_ordered_logit_matches_logistic_cdf_differences(rng):
     np.testing.assert_allclose(got.numpy(), expected, rtol=0, atol=1e-6)
 
 
+def test_ordered_logit_is_finite_when_cutpoints_merge_in_float32():
+    # A level between two cut-points that float32 rounds to the same number: very unlikely, not impossible.
+    cutpoints = torch.tensor([[10.0, 10.0, 12.0]], dtype=torch.float32, requires_grad=True)
+    location = torch.zeros(1, dtype=torch.float32, requires_grad=True)
+    log_prob = ordered_logit_log_prob(torch.tensor([1]), location, cutpoints)
+    log_prob.sum().backward()
+    assert torch.isfinite(log_prob).all() and float(log_prob.detach()) < -20
+    assert torch.isfinite(location.grad).all() and torch.isfinite(cutpoints.grad).all()
+
+
 def test_ordered_logit_is_finite_with_finite_gradients_far_out():
     location = t([-50.0, 0.0, 50.0]).requires_grad_()
     cutpoints = ordered_cutpoints(t([[0.0, 1.0, -3.0]] * 3)).requires_grad_()

@@ -268,7 +268,9 @@ def test_device_resolution():
 BAD_INPUTS = [
     (np.array([[1.0, np.nan], [2.0, 3.0]]), ValueError, r"(?s)Input X contains NaN.*imputer"),
     (np.array([[1.0, np.inf], [2.0, 3.0]]), ValueError, "Input X contains infinity"),
-    (pd.DataFrame({"a": [1.0, 2.0], "city": ["x", "y"]}), ValueError, r"non-numeric columns \['city'\].*OneHotEncoder"),
+    # A string column makes a mixed table (tests/test_mixed_tables.py); a date column has no kind.
+    (pd.DataFrame({"a": [1.0, 2.0], "day": pd.to_datetime(["2024-01-01", "2024-01-02"])}), TypeError,
+     r"Column 'day' has dtype datetime64.*which no column kind models"),
     (np.empty((0, 3)), ValueError, "0 sample"),
     (np.array([1.0, 2.0, 3.0]), ValueError, "Expected 2D array"),
     (np.ones((2, 2, 2)), ValueError, "dim 3"),
