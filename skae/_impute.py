@@ -10,7 +10,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseAutoencoder
-from ._validation import check_params, validate_input
+from ._validation import check_params, row_weights, validate_input
 from ._compat import (
     HasMethods,
     Interval,
@@ -140,7 +140,7 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         self.random_state = random_state
         self.verbose = verbose
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Train the autoencoder on the observed cells of ``X``.
 
         Parameters
@@ -149,16 +149,23 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
             Data with missing values.
         y : Ignored
             Not used, present for API consistency by convention.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row (None: all equal), passed to the
+            autoencoder's ``fit``. The features' means (``mean_``, the
+            placeholders of missing cells) are weighted means of their
+            observed cells. Rows of weight zero take no part in fitting:
+            neither the model nor ``mean_``, ``scale_`` or which features
+            count as empty depend on them.
 
         Returns
         -------
         self : object
         """
-        self.fit_transform(X)
+        self.fit_transform(X, sample_weight=sample_weight)
         return self
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit_transform(self, X, y=None):
+    def fit_transform(self, X, y=None, sample_weight=None):
         """Fit, then impute the missing cells of ``X``.
 
         Parameters
@@ -167,14 +174,22 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
             Data with missing values.
         y : Ignored
             Not used, present for API consistency by convention.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row, as in :meth:`fit`. Every row is
+            imputed, those of weight zero included.
 
         Returns
         -------
         X_imputed : ndarray of shape (n_samples, n_features_out)
         """
-        X = self._validate_input(X, reset=True)
-        missing = _get_mask(X, self.missing_values)
-        self._fit_indicator(missing)
+        X_all = self._validate_input(X, reset=True)
+        weights = row_weights(sample_weight, X_all)
+        missing_all = _get_mask(X_all, self.missing_values)
+        self._fit_indicator(missing_all)
+        # The model and statistics are fitted on the rows of positive weight.
+        training = slice(None) if weights is None else weights > 0
+        X, missing = X_all[training], missing_all[training]
+        weights = None if weights is None else weights[training]
         self._observed_features = ~missing.all(axis=0)
 
         autoencoder = clone(self.autoencoder) if self.autoencoder is not None else self._default_autoencoder(X.shape[1])
@@ -187,8 +202,7 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
             autoencoder.set_params(random_state=check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
         observed = np.where(missing, np.nan, X)
-        counts = (~missing).sum(axis=0)
-        self.mean_ = np.where(counts > 0, np.nansum(observed, axis=0) / np.maximum(counts, 1), 0.0)
+        self.mean_, counts = self._observed_means(observed, missing, weights)
         spread = np.where(counts > 0, self._spread(observed), 0.0)
         self._constant_features = spread == 0
         if _is_bernoulli(autoencoder):
@@ -206,7 +220,8 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
             if round_ > 0:
                 Z[missing] = autoencoder.reconstruct(Z)[missing]
             # Later rounds continue training the same model on the refined input.
-            autoencoder.set_params(warm_start=round_ > 0).fit(Z, observed=~missing)
+            weighted = {} if weights is None else {"sample_weight": weights}
+            autoencoder.set_params(warm_start=round_ > 0).fit(Z, observed=~missing, **weighted)
             if self.verbose:
                 print(
                     f"[{type(self).__name__}] round {round_ + 1}/{self.n_rounds}: "
@@ -214,7 +229,7 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
                     f"{time.perf_counter() - started:.1f} s ({int(missing.sum())} missing cells)"
                 )
         self.autoencoder_ = autoencoder.set_params(warm_start=warm_start)
-        return self._impute(X, missing)
+        return self._impute(X_all, missing_all)
 
     def transform(self, X):
         """Impute the missing cells of ``X``; observed cells are returned unchanged.
@@ -297,6 +312,16 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
                 UserWarning,
                 stacklevel=3,
             )
+
+    @staticmethod
+    def _observed_means(observed, missing, weights):
+        """Each feature's mean over its observed cells (rows weighted; 0 if none), and their count or weight."""
+        if weights is None:
+            counts = (~missing).sum(axis=0)
+            return np.where(counts > 0, np.nansum(observed, axis=0) / np.maximum(counts, 1), 0.0), counts
+        totals = np.where(missing, 0.0, weights[:, None]).sum(axis=0)
+        sums = np.nansum(observed * weights[:, None], axis=0)
+        return np.divide(sums, totals, out=np.zeros_like(totals), where=totals > 0), totals
 
     @staticmethod
     def _spread(observed):

@@ -39,20 +39,34 @@ def sum_features(elementwise, weights=None):
     return elementwise.sum(dim=1)
 
 
+def weighted_mean(values, sample_weight=None):
+    """The mean over rows (dim 0) of ``values``, weighted by ``sample_weight`` (None: unweighted): ``sum(w v) / sum(w)``.
+
+    A batch whose weights sum to zero has mean zero (it cannot occur in ``fit``,
+    which drops rows of weight zero, but a float32 weight may underflow).
+    """
+    if sample_weight is None:
+        return values.mean(dim=0)
+    weights = sample_weight.reshape(-1, *[1] * (values.dim() - 1))
+    return (values * weights).sum(dim=0) / sample_weight.sum().clamp(min=torch.finfo(sample_weight.dtype).tiny)
+
+
 def kl_bernoulli(target, average, eps=1e-6):
     """KL(Bernoulli(target) || Bernoulli(average)) per unit, for a sparsity target rho."""
     average = average.clamp(eps, 1 - eps)
     return target * torch.log(target / average) + (1 - target) * torch.log((1 - target) / (1 - average))
 
 
-def sparsity_penalty(code, kind, target):
+def sparsity_penalty(code, kind, target, sample_weight=None):
     """Penalty on each code unit's average activation over the batch, summed over units.
+
+    With ``sample_weight`` the average is weighted by the rows' weights.
 
     ``kind`` is "kl" (Bernoulli KL divergence to ``target``, the sparse
     autoencoder of Ng's lecture notes), "l1" or "l2" (absolute or squared
     distance of the average activation to ``target``).
     """
-    average = code.mean(dim=0)
+    average = weighted_mean(code, sample_weight)
     if kind == "kl":
         per_unit = kl_bernoulli(torch.as_tensor(target, dtype=code.dtype, device=code.device), average)
     elif kind == "l1":
