@@ -245,10 +245,10 @@ def test_wrappers_take_routed_weights(data, wrapper):
     X, _ = data
     weights, _ = _half(X)
     first = len(X) // 2
-    make = lambda: wrapper(AutoencoderTransformer(**SMALL), random_state=0)  # noqa: E731
-    expected = make().fit(X[:first])
+    model = wrapper(AutoencoderTransformer(**SMALL), random_state=0)
+    expected = clone(model).fit(X[:first])
     with sklearn.config_context(enable_metadata_routing=True):
-        pipe = Pipeline([("model", make().set_fit_request(sample_weight=True))]).fit(X, sample_weight=weights)
+        pipe = Pipeline([("model", clone(model).set_fit_request(sample_weight=True))]).fit(X, sample_weight=weights)
     fitted = pipe[-1]
     if wrapper is AutoencoderOutlierDetector:
         assert fitted.offset_ == pytest.approx(expected.offset_, rel=1e-12)
@@ -256,3 +256,28 @@ def test_wrappers_take_routed_weights(data, wrapper):
     else:
         np.testing.assert_allclose(fitted.mean_, expected.mean_, rtol=1e-12)
         np.testing.assert_array_equal(_parameters(fitted.autoencoder_), _parameters(expected.autoencoder_))
+
+
+def test_validation_loss_and_early_stopping_are_weighted(data):
+    from skae._batches import split_rows
+    from skae._random import fit_seeds
+
+    X, _ = data
+    weights = X.sum(axis=1) ** 3  # larger rows, with larger errors, weigh more
+    # Several validation batches: their weighted means are combined by their weights.
+    model = AutoencoderTransformer(**{**SMALL, "max_iter": 1}, batch_size=3, early_stopping=True, validation_fraction=0.5)
+    model.fit(X, sample_weight=weights)
+    # The rows the fit held out (its split seed is the third of random_state's seeds).
+    _, valid = split_rows(len(X), 0.5, np.random.RandomState(fit_seeds(0, 3)[2]))
+    per_row = ((X[valid] - model.reconstruct(X[valid])) ** 2).sum(axis=1)
+    assert -model.validation_scores_[0] == pytest.approx(np.average(per_row, weights=weights[valid]), rel=1e-4)
+    assert -model.validation_scores_[0] != pytest.approx(per_row.mean(), rel=0.1)
+
+
+def test_partial_fit_takes_weights(data):
+    X, garbage = data
+    weights = np.r_[np.linspace(1, 3, len(X)), np.zeros(len(garbage))]
+    weighted = AutoencoderTransformer(**SMALL).partial_fit(np.vstack([X, garbage]), sample_weight=weights)
+    plain = AutoencoderTransformer(**SMALL).partial_fit(X, sample_weight=weights[: len(X)])
+    np.testing.assert_array_equal(_parameters(weighted), _parameters(plain))
+    assert not np.array_equal(_parameters(AutoencoderTransformer(**SMALL).partial_fit(X)), _parameters(plain))
