@@ -16,21 +16,20 @@ slot                           default                                overridden
                                (None: identity)                       base with noise by default)
 ``_build_code_layer()``        None (identity)                        SparseAE (sigmoid, top-k),
                                                                       ContractiveAE (activation)
-``_elementwise_nll(module,     squared error, or Bernoulli for        VAE (sigma-VAE Gaussian)
-output, X, sample_weight)``
+``_elementwise_nll``           squared error, or Bernoulli for        VAE (sigma-VAE Gaussian)
                                ``_likelihood_param`` = "bernoulli"
                                / "binary_crossentropy"
-``_penalty(module, X, code,    zero                                   SparseAE, ContractiveAE, VAE
-sample_weight)``
-``_build_module(X,             ``Autoencoder`` of the four parts      VAE (mean / log-variance
-sample_weight)``
+``_penalty(module, X, code)``  zero                                   SparseAE, ContractiveAE, VAE
+``_build_module(X)``           ``Autoencoder`` of the four parts      VAE (mean / log-variance
                                                                       heads on the encoder)
 ``_anneal(module, epoch)``     nothing; False                         SparseAE (k schedule)
-``_set_fitted_statistics(X,    nothing                                SparseAE, VAE
-sample_weight)``
+``_set_fitted_statistics(X)``  nothing                                SparseAE, VAE
 ``_code_size()``               ``n_components``                       SparseAE (from ``k`` if None)
 =============================  =====================================  ============================
 
+``_elementwise_nll``, ``_penalty``, ``_build_module`` and
+``_set_fitted_statistics`` also take the rows' ``sample_weight`` (None when
+the fit is unweighted), for the per-row means and statistics they compute.
 This table is the one list of slots. Slots compose: a variant's slots apply
 on top of the base's others, so any variant takes ``noise`` (a sparse
 denoising autoencoder is ``SparseAE(k=25, noise="masking")``) and any

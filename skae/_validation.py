@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import torch
-from sklearn.utils.validation import _check_sample_weight, check_array
+from sklearn.utils.validation import check_array
 
 from ._batches import is_out_of_core
-from ._compat import InvalidParameterError, validate_data, validate_parameter_constraints
+from ._compat import InvalidParameterError, _check_sample_weight, validate_data, validate_parameter_constraints
 from ._training import Callback
 
 # Parameters read at inference, so that changing them needs no refit: checked
@@ -147,8 +147,10 @@ def row_weights(sample_weight, X):
             f"sample_weight needs X in memory, got a {type(X).__name__}; load X (np.asarray) or fit without "
             "sample_weight (to weight an out-of-core stream, repeat or drop its rows instead)."
         )
-    # scikit-learn's check also refuses weights that are all zero.
-    return _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    if not sample_weight.any():  # scikit-learn >= 1.7 refuses it first, in the same words
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    return sample_weight
 
 
 def training_weights(X, sample_weight, observed):
