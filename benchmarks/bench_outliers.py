@@ -66,7 +66,7 @@ class SmallLossAE(AutoencoderTransformer):
 
     trim = 0.1
 
-    def _objective(self, module, X, weights=None):
+    def _objective(self, module, X, weights=None, sample_weight=None):  # unweighted fits only
         output, _ = module(X)
         nll = sum_features(self._elementwise_nll(module, output, X), weights)
         if module.training:

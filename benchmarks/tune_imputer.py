@@ -47,7 +47,7 @@ def emphasised(weight):
     A class per weight (not an attribute) because the imputer clones its model.
     """
 
-    def _objective(self, module, X, weights=None):
+    def _objective(self, module, X, weights=None, sample_weight=None):  # unweighted fits only
         corrupted = module.corruption(X)
         output = module.decode(module.encode(corrupted))
         hidden = ((corrupted == 0) & (X != 0)).to(X.dtype)  # exact zeros in centred data are placeholders

@@ -4,7 +4,10 @@ A variant subclasses :class:`BaseAutoencoder` and overrides only the slots
 that are its difference; nothing in the training loop or in inference::
 
     output, code = decoder(code_layer(encoder(corruption(X))))
-    loss = mean over rows [ sum over features nll(output, X) ] + penalty(module, X, code)
+    loss = mean over rows [ sum over features nll(output, X) ] + penalty(module, X, code, sample_weight)
+
+(the mean over rows, and any per-row mean in a penalty, weighted by ``fit``'s
+``sample_weight`` when given: ``sum(w_i loss_i) / sum(w_i)`` over the batch).
 
 =============================  =====================================  ============================
 slot                           default                                overridden by
@@ -24,6 +27,9 @@ slot                           default                                overridden
 ``_code_size()``               ``n_components``                       SparseAE (from ``k`` if None)
 =============================  =====================================  ============================
 
+``_elementwise_nll``, ``_penalty``, ``_build_module`` and
+``_set_fitted_statistics`` also take the rows' ``sample_weight`` (None when
+the fit is unweighted), for the per-row means and statistics they compute.
 This table is the one list of slots. Slots compose: a variant's slots apply
 on top of the base's others, so any variant takes ``noise`` (a sparse
 denoising autoencoder is ``SparseAE(k=25, noise="masking")``) and any
@@ -75,9 +81,10 @@ from ._validation import (
     check_training_data,
     observed_weights as _observed_weights,
     training_input,
+    training_weights,
     validate_X,
 )
-from .losses import bernoulli_nll, jacobian_frobenius_exact, squared_error, sum_features
+from .losses import bernoulli_nll, jacobian_frobenius_exact, squared_error, sum_features, weighted_mean
 from .nn import ACTIVATIONS, Autoencoder, GaussianNoise, Masking, SaltAndPepper, mlp, output_shape
 
 # Parameter and attribute docs shared by every autoencoder; ``document`` puts them
@@ -313,7 +320,7 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
     # for telling a Bernoulli decoder, whose output is logits).
     _likelihood_param = "loss"
 
-    def _build_module(self, X):
+    def _build_module(self, X, sample_weight=None):
         """The torch module to train; ``X`` is the validated training data (rows of :meth:`_fit_rows`).
 
         On a mixed table the decoder outputs every column's distribution
@@ -352,12 +359,15 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         """A module applied to the encoder's output to make the code, or None."""
         return None
 
-    def _elementwise_nll(self, module, output, X):
-        """Negative log-likelihood of each cell of ``X`` given the decoder's output."""
+    def _elementwise_nll(self, module, output, X, sample_weight=None):
+        """Negative log-likelihood of each cell of ``X`` given the decoder's output (``sample_weight``: the rows')."""
         return bernoulli_nll(output, X) if self._is_bernoulli() else squared_error(output, X)
 
-    def _penalty(self, module, X, code):
-        """A regularisation term added to the batch-mean loss; zero by default."""
+    def _penalty(self, module, X, code, sample_weight=None):
+        """A regularisation term added to the batch-mean loss; zero by default.
+
+        A per-row term is averaged with ``weighted_mean(term, sample_weight)``.
+        """
         return 0.0
 
     def _anneal(self, module, epoch):
@@ -368,8 +378,8 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         """
         return False
 
-    def _set_fitted_statistics(self, X):
-        """Compute variant-specific fitted attributes from the training data."""
+    def _set_fitted_statistics(self, X, sample_weight=None):
+        """Compute variant-specific fitted attributes from the training data (rows weighted by ``sample_weight``)."""
 
     # ------------------------------------------------- networks and likelihood
     def _network(self, role, X, mlp_sizes, mlp_output_activation="identity", any_width=False):
@@ -418,19 +428,26 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         """The reconstruction (decoder mean) from the decoder's raw output (logits if Bernoulli)."""
         return torch.sigmoid(output) if self._is_bernoulli() else output
 
-    def _objective(self, module, X, weights=None):
-        """The training loss of a batch: per-sample NLL summed over features, mean over rows."""
+    def _objective(self, module, X, weights=None, sample_weight=None):
+        """The training loss of a batch: per-sample NLL summed over features, (weighted) mean over rows."""
         inputs, targets = self._split_targets(X)
         output, code = module(inputs)
-        loss = self._mean_nll(module, output, targets, weights)
-        penalty = self._penalty(module, inputs, code)
+        loss = self._mean_nll(module, output, targets, weights, sample_weight)
+        penalty = self._penalty(module, inputs, code, sample_weight)
         # Adding a zero penalty would still cost an autograd node per batch.
         return loss if isinstance(penalty, float) and penalty == 0.0 else loss + penalty
 
-    def _mean_nll(self, module, output, X, weights=None):
-        """The batch's negative log-likelihood: summed over features, averaged over rows."""
+    def _mean_nll(self, module, output, X, weights=None, sample_weight=None):
+        """The batch's negative log-likelihood: summed over features (cells ``weights``), averaged over rows.
+
+        With ``sample_weight`` the average is the weighted mean ``sum(w_i nll_i) / sum(w_i)``.
+        """
         if hasattr(module, "likelihood"):  # a mixed table's targets, weighted by the observed mask
-            return module.likelihood(output, X, weights).sum(dim=1).mean()
+            return weighted_mean(module.likelihood(output, X, weights).sum(dim=1), sample_weight)
+        if sample_weight is not None:
+            return weighted_mean(
+                sum_features(self._elementwise_nll(module, output, X, sample_weight), weights), sample_weight
+            )
         if weights is None and type(self)._elementwise_nll is BaseAutoencoder._elementwise_nll:
             # The same number from one fused kernel (and one backward) instead
             # of four elementwise ones (measured, see the engine benchmark
@@ -445,7 +462,7 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
 
     # ------------------------------------------------------------ public API
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, observed=None):
+    def fit(self, X, y=None, sample_weight=None, observed=None):
         """Train the autoencoder on ``X``.
 
         Parameters
@@ -457,6 +474,15 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
             included.
         y : Ignored
             Not used, present for API consistency by convention.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row (None: all equal). A row's loss
+            and penalty terms count with its weight in a weighted mean over
+            each batch, ``sum(w_i loss_i) / sum(w_i)``, in training,
+            validation and early stopping, so an integer weight is the same
+            as repeating the row (exactly so when every batch holds every row,
+            ``batch_size`` at least ``n_samples``, and nothing random is drawn
+            per row). Rows of weight zero are left out of training and of the
+            fitted statistics. Needs ``X`` in memory.
         observed : array-like of bool of shape (n_samples, n_features), default=None
             The cells to reconstruct. A cell where ``observed`` is False is
             still the model's input (it must hold a finite placeholder, such
@@ -470,10 +496,13 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
             The fitted estimator.
         """
         X, weights = self._fit_rows(X, not (self.warm_start and self._is_fitted()), observed)
-        return train(self, X, max_epochs=self.max_iter, incremental=self.warm_start, weights=weights)
+        X, weights, sample_weight = training_weights(X, sample_weight, weights)
+        return train(
+            self, X, max_epochs=self.max_iter, incremental=self.warm_start, weights=weights, sample_weight=sample_weight
+        )
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X, y=None, sample_weight=None):
         """Train for one more epoch on ``X``, initialising on the first call.
 
         Made for streams of chunks (as :class:`dask_ml.wrappers.Incremental`
@@ -489,6 +518,8 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
             ``chunk_size`` rows at a time.
         y : Ignored
             Not used, present for API consistency by convention.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row, as in :meth:`fit`.
 
         Returns
         -------
@@ -496,7 +527,8 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
             The estimator.
         """
         X, weights = self._fit_rows(X, not self._is_fitted())
-        return train(self, X, weights=weights, max_epochs=1, incremental=True, partial=True)
+        X, weights, sample_weight = training_weights(X, sample_weight, weights)
+        return train(self, X, weights=weights, max_epochs=1, incremental=True, partial=True, sample_weight=sample_weight)
 
     def transform(self, X):
         """Encode ``X`` into the latent space.

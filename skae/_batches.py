@@ -42,16 +42,19 @@ _AUTO_MIN_BATCH_ROWS = 32
 
 
 class Batch(NamedTuple):
-    """One mini-batch: rows ``X``, optional per-cell loss ``weights``, and ``share``.
+    """One mini-batch: rows ``X``, optional per-cell loss ``weights``, ``share``, optional ``sample_weight``.
 
     ``share`` is None when training alone; data-parallel it scales this
     process's mean loss so that the average over processes is the global
-    batch's mean (0 for a placeholder row that adds nothing).
+    batch's mean (0 for a placeholder row that adds nothing). ``sample_weight``
+    (one per row, None: unweighted) makes the batch's loss a weighted mean
+    over its rows.
     """
 
     X: torch.Tensor
     weights: Optional[torch.Tensor] = None
     share: Optional[float] = None
+    sample_weight: Optional[torch.Tensor] = None
 
     @property
     def n_rows(self):
@@ -93,8 +96,8 @@ def requested_batch_size(batch_size, n_rows):
 
 
 # ------------------------------------------------------------------ layout
-def training_data(X, weights, params, rng, use_validation, device, check_chunk):
-    """The :class:`TrainingData` of validated ``X``.
+def training_data(X, weights, params, rng, use_validation, device, check_chunk, sample_weight=None):
+    """The :class:`TrainingData` of validated ``X`` (with per-cell ``weights`` and per-row ``sample_weight``).
 
     ``params`` holds the estimator's ``batch_size``, ``chunk_size`` and
     ``validation_fraction``; ``rng`` draws the validation part (and, out of
@@ -104,8 +107,8 @@ def training_data(X, weights, params, rng, use_validation, device, check_chunk):
         return chunked_datasets(X, params, rng, use_validation, device, check_chunk)
     train_rows, valid_rows = split_rows(len(X), params["validation_fraction"], rng if use_validation else None)
     batch_size = requested_batch_size(params["batch_size"], len(train_rows))
-    valid_data = None if valid_rows is None else tensor_dataset(X, weights, valid_rows, device)
-    return TrainingData(tensor_dataset(X, weights, train_rows, device), valid_data, batch_size)
+    valid_data = None if valid_rows is None else tensor_dataset(X, weights, valid_rows, device, sample_weight)
+    return TrainingData(tensor_dataset(X, weights, train_rows, device, sample_weight), valid_data, batch_size)
 
 
 def split_rows(n_samples, validation_fraction, rng=None):
@@ -124,11 +127,15 @@ def split_rows(n_samples, validation_fraction, rng=None):
     return rows[n_valid:], rows[:n_valid]
 
 
-def tensor_dataset(X, weights, rows, device):
-    """A :class:`TensorDataset` of ``X[rows]`` (and ``weights[rows]``) on ``device``."""
+def tensor_dataset(X, weights, rows, device, sample_weight=None):
+    """A :class:`TensorDataset` of ``X[rows]`` (and ``weights[rows]``, ``sample_weight[rows]``) on ``device``."""
     if len(rows) == len(X):
         rows = slice(None)  # all rows, in order: no fancy-indexing copy
-    return TensorDataset(to_tensor(X[rows], device), None if weights is None else to_tensor(weights[rows], device))
+    return TensorDataset(
+        to_tensor(X[rows], device),
+        None if weights is None else to_tensor(weights[rows], device),
+        None if sample_weight is None else to_tensor(sample_weight[rows], device),
+    )
 
 
 def chunked_datasets(X, params, rng, use_validation, device, check_chunk):
@@ -177,11 +184,12 @@ def _hold_out_blocks(blocks, block_rows, params, rng):
 
 # ----------------------------------------------------------------- batches
 class TensorDataset:
-    """Rows of ``X`` (and optional per-cell ``weights``) already on the training device."""
+    """Rows of ``X`` (and optional per-cell ``weights`` and per-row ``sample_weight``) already on the training device."""
 
-    def __init__(self, X, weights=None):
+    def __init__(self, X, weights=None, sample_weight=None):
         self.X = X
         self.weights = weights
+        self.sample_weight = sample_weight
 
     def __len__(self):
         return len(self.X)
@@ -206,7 +214,7 @@ class TensorBatches:
         return math.ceil(len(self.dataset) / self.batch_size)
 
     def __iter__(self):
-        X, weights = self.dataset.X, self.dataset.weights
+        X, weights, sample_weight = self.dataset.X, self.dataset.weights, self.dataset.sample_weight
         order = torch.randperm(len(X), generator=self.generator).to(X.device) if self.shuffle else None
         if self.shard is not None:
             # Each global batch is cut among the processes.
@@ -217,7 +225,12 @@ class TensorBatches:
             return
         for start in range(0, len(X), self.batch_size):
             rows = slice(start, start + self.batch_size) if order is None else order[start : start + self.batch_size]
-            yield Batch(X[rows], None if weights is None else weights[rows])
+            yield Batch(
+                X[rows],
+                None if weights is None else weights[rows],
+                None,
+                None if sample_weight is None else sample_weight[rows],
+            )
 
 
 def shard_batches(X, weights, order, parts, offsets, shard):
@@ -260,6 +273,7 @@ class ChunkedDataset:
     """
 
     weights = None
+    sample_weight = None
 
     def __init__(self, X, blocks, blocks_per_chunk, device, check):
         self.X = X

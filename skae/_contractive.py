@@ -8,6 +8,7 @@ from .losses import (
     jacobian_frobenius_closed_form,
     jacobian_frobenius_exact,
     jacobian_frobenius_projection,
+    weighted_mean,
 )
 from .nn import ACTIVATIONS
 
@@ -127,7 +128,7 @@ class ContractiveAE(BaseAutoencoder):
             return "exact"
         return "projection"
 
-    def _penalty(self, module, X, code):
+    def _penalty(self, module, X, code, sample_weight=None):
         method = self._jacobian_method(X.shape[1])
         if method == "closed_form":
             if not self._has_one_layer_encoder():
@@ -140,4 +141,4 @@ class ContractiveAE(BaseAutoencoder):
             squared_norms = jacobian_frobenius_exact(module.encode, X)
         else:
             squared_norms = jacobian_frobenius_projection(module.encode, X, self.n_projections)
-        return self.contractive_weight * squared_norms.mean()
+        return self.contractive_weight * weighted_mean(squared_norms, sample_weight)

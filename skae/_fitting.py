@@ -58,19 +58,25 @@ class KeptEngine:
         )
 
 
-def train(estimator, X, max_epochs, incremental, partial=False, weights=None):
+def train(estimator, X, max_epochs, incremental, partial=False, weights=None, sample_weight=None):
     """Train ``estimator`` on validated ``X`` for up to ``max_epochs`` epochs; set every fitted attribute.
 
     ``incremental`` continues the fitted module and its optimizer state;
     ``partial`` (partial_fit) also keeps the engine for the next call and
     skips the stopping rule, the validation split and the convergence warning.
-    ``weights`` are per-cell loss weights.
+    ``weights`` are per-cell loss weights, ``sample_weight`` per-row weights
+    of the loss's mean over rows and of the fitted statistics.
     """
     device = resolve_device(estimator.device)
     shard = current_shard()
+    if shard is not None and sample_weight is not None:
+        raise ValueError(
+            "sample_weight is not supported in data-parallel training (skae.data_parallel()); "
+            "fit without it, or repeat or drop rows instead."
+        )
     init_seed, train_seed, split_seed = _seeds(estimator.random_state, shard, partial)
     use_validation = estimator.early_stopping and not partial
-    X, data = _batches(estimator, X, weights, split_seed, device, use_validation)
+    X, data = _batches(estimator, X, weights, split_seed, device, use_validation, sample_weight)
     continuing = incremental and estimator._is_fitted()
     if continuing:
         # Each continued fit draws fresh shuffles and noise, even with an
@@ -78,8 +84,8 @@ def train(estimator, X, max_epochs, incremental, partial=False, weights=None):
         train_seed = continued_seed(train_seed, estimator.n_iter_)
         kept = _ENGINES.get(estimator.module_) if partial else None
         if kept is not None and kept.fits(estimator, device):
-            return _continue(estimator, kept, X, data, train_seed, device)
-    module, optimizer_state, before = _start(estimator, X, continuing, init_seed)
+            return _continue(estimator, kept, X, data, train_seed, device, sample_weight)
+    module, optimizer_state, before = _start(estimator, X, continuing, init_seed, sample_weight)
     net, threads = _engine(estimator, module, data, max_epochs, train_seed, device, shard, before[2], partial)
     # Data-parallel processes draw different noise (corruption, sampling) for their rows.
     noise_stream = 0 if shard is None else shard.rank
@@ -89,9 +95,10 @@ def train(estimator, X, max_epochs, incremental, partial=False, weights=None):
             net.optimizer_.load_state_dict(optimizer_state)
         net.partial_fit(data.train)
     if partial:
-        _keep(estimator, KeptEngine(net, threads, device, _parameters(estimator)), X, before)
+        _keep(estimator, KeptEngine(net, threads, device, _parameters(estimator)), X, before, sample_weight)
         return estimator
-    _set_trained_state(estimator, net, to_cpu_module(module, INFERENCE_DTYPE).eval(), X, *before)
+    module_ = to_cpu_module(module, INFERENCE_DTYPE).eval()
+    _set_trained_state(estimator, net, module_, X, *before, sample_weight=sample_weight)
     if len(net.history) == max_epochs and not _stopped(net):
         warnings.warn(
             f"{type(estimator).__name__}: maximum iterations ({max_epochs}) reached and the "
@@ -102,26 +109,26 @@ def train(estimator, X, max_epochs, incremental, partial=False, weights=None):
     return estimator
 
 
-def _start(estimator, X, continuing, init_seed):
+def _start(estimator, X, continuing, init_seed, sample_weight=None):
     """``(float32 module, optimizer state or None, (loss curve, validation scores, n_iter) so far)``."""
     if continuing:
         module = copy.deepcopy(estimator.module_).float()
         before = estimator.loss_curve_, estimator.validation_scores_, estimator.n_iter_
         return module, estimator._optimizer_state, before
     with seeded(init_seed, torch.device("cpu")):
-        module = estimator._build_module(X)
+        module = estimator._build_module(X, sample_weight)
     return module, None, ([], [], 0)
 
 
-def _keep(estimator, kept, X, before):
+def _keep(estimator, kept, X, before, sample_weight=None):
     """Set the fitted attributes from a partial_fit engine, which is kept: module_ is a float64 copy."""
     module_ = copy.deepcopy(kept.net.module_).to("cpu", INFERENCE_DTYPE).eval()
-    _set_trained_state(estimator, kept.net, module_, X, *before, keep_engine=True)
+    _set_trained_state(estimator, kept.net, module_, X, *before, keep_engine=True, sample_weight=sample_weight)
     kept.stamp = version_stamp(module_)
     _ENGINES[module_] = kept
 
 
-def _continue(estimator, kept, X, data, seed, device):
+def _continue(estimator, kept, X, data, seed, device, sample_weight=None):
     """One more partial_fit epoch with the engine kept from the previous call."""
     net, module_ = kept.net, estimator.module_
     net.batch_size = data.batch_size
@@ -138,7 +145,9 @@ def _continue(estimator, kept, X, data, seed, device):
             target.copy_(source)
     before = estimator.loss_curve_, estimator.validation_scores_, estimator.n_iter_
     n_epochs = len(net.history) - epochs_before
-    _set_trained_state(estimator, net, module_, X, *before, keep_engine=True, n_epochs=n_epochs)
+    _set_trained_state(
+        estimator, net, module_, X, *before, keep_engine=True, n_epochs=n_epochs, sample_weight=sample_weight
+    )
     kept.stamp = version_stamp(module_)
     return estimator
 
@@ -159,13 +168,14 @@ def _same(value, other):
         return False
 
 
-def _batches(estimator, X, weights, seed, device, use_validation):
+def _batches(estimator, X, weights, seed, device, use_validation, sample_weight=None):
     """``(X, TrainingData)``; out of core, ``X`` becomes a random chunk of it.
 
     Modules and fitted statistics that look at the data see that chunk.
     """
     rng = np.random.RandomState(seed) if use_validation or is_out_of_core(X) else None
-    data = training_data(X, weights, _layout(estimator), rng, use_validation, device, estimator._check_chunk)
+    layout = _layout(estimator)
+    data = training_data(X, weights, layout, rng, use_validation, device, estimator._check_chunk, sample_weight)
     return (sample_chunk(data.train, data.batch_size, rng) if is_out_of_core(X) else X), data
 
 
@@ -226,7 +236,8 @@ def _callbacks(estimator, threads, n_iter, monitor, verbose):
 
 
 def _set_trained_state(
-    estimator, net, module_, X, loss_curve, validation_scores, n_iter, keep_engine=False, n_epochs=None
+    estimator, net, module_, X, loss_curve, validation_scores, n_iter, keep_engine=False, n_epochs=None,
+    sample_weight=None,
 ):
     """Set every fitted attribute from the engine's last ``n_epochs`` epochs (None: all) after ``n_iter`` earlier."""
     history = list(net.history)
@@ -249,7 +260,7 @@ def _set_trained_state(
     estimator.n_iter_ = n_iter + len(history)
     estimator.device_ = str(net.device)
     estimator._n_features_out = estimator._code_size()
-    estimator._set_fitted_statistics(estimator._split_targets(X)[0])  # what the encoder reads
+    estimator._set_fitted_statistics(estimator._split_targets(X)[0], sample_weight)  # what the encoder reads
 
 
 def _stopped(net):

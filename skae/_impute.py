@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseAutoencoder
 from ._mixed import is_mixed
-from ._validation import check_params, validate_input
+from ._validation import check_params, row_weights, validate_input
 from ._compat import (
     HasMethods,
     Interval,
@@ -173,7 +173,7 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         self.verbose = verbose
         self.kinds = kinds
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Train the autoencoder on the observed cells of ``X``.
 
         Parameters
@@ -182,16 +182,23 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
             Data with missing values.
         y : Ignored
             Not used, present for API consistency by convention.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row (None: all equal), passed to the
+            autoencoder's ``fit``. The features' means (``mean_``, the
+            placeholders of missing cells) are weighted means of their
+            observed cells. Rows of weight zero take no part in fitting:
+            neither the model nor ``mean_``, ``scale_`` or which features
+            count as empty depend on them.
 
         Returns
         -------
         self : object
         """
-        self.fit_transform(X)
+        self.fit_transform(X, sample_weight=sample_weight)
         return self
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit_transform(self, X, y=None):
+    def fit_transform(self, X, y=None, sample_weight=None):
         """Fit, then impute the missing cells of ``X``.
 
         Parameters
@@ -200,6 +207,9 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
             Data with missing values.
         y : Ignored
             Not used, present for API consistency by convention.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row, as in :meth:`fit`. Every row is
+            imputed, those of weight zero included.
 
         Returns
         -------
@@ -207,16 +217,20 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         """
         self._table = is_mixed(X, self.kinds)
         if self._table:
-            return self._fit_transform_table(X)
-        X = self._validate_input(X, reset=True)
-        missing = _get_mask(X, self.missing_values)
-        self._fit_indicator(missing)
+            return self._fit_transform_table(X, sample_weight)
+        X_all = self._validate_input(X, reset=True)
+        weights = row_weights(sample_weight, X_all)
+        missing_all = _get_mask(X_all, self.missing_values)
+        self._fit_indicator(missing_all)
+        # The model and statistics are fitted on the rows of positive weight.
+        training = slice(None) if weights is None else weights > 0
+        X, missing = X_all[training], missing_all[training]
+        weights = None if weights is None else weights[training]
         self.observed_features_ = ~missing.all(axis=0)
         autoencoder = self._new_autoencoder(X.shape[1])
 
         observed = np.where(missing, np.nan, X)
-        counts = (~missing).sum(axis=0)
-        self.mean_ = np.where(counts > 0, np.nansum(observed, axis=0) / np.maximum(counts, 1), 0.0)
+        self.mean_, counts = self._observed_means(observed, missing, weights)
         spread = np.where(counts > 0, self._spread(observed), 0.0)
         self.constant_features_ = spread == 0
         if is_bernoulli(autoencoder):
@@ -234,7 +248,8 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
             if round_ > 0:
                 Z[missing] = autoencoder.reconstruct(Z)[missing]
             # Later rounds continue training the same model on the refined input.
-            autoencoder.set_params(warm_start=round_ > 0).fit(Z, observed=~missing)
+            weighted = {} if weights is None else {"sample_weight": weights}
+            autoencoder.set_params(warm_start=round_ > 0).fit(Z, observed=~missing, **weighted)
             if self.verbose:
                 print(
                     f"[{type(self).__name__}] round {round_ + 1}/{self.n_rounds}: "
@@ -242,7 +257,7 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
                     f"{time.perf_counter() - started:.1f} s ({int(missing.sum())} missing cells)"
                 )
         self.autoencoder_ = autoencoder.set_params(warm_start=warm_start)
-        return self._impute(X, missing)
+        return self._impute(X_all, missing_all)
 
     def _new_autoencoder(self, n_features):
         """The autoencoder to train: a clone of ``autoencoder`` (or the default) with the imputer's settings."""
@@ -259,7 +274,7 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         return autoencoder
 
     # ------------------------------------------------------------ mixed tables
-    def _fit_transform_table(self, X):
+    def _fit_transform_table(self, X, sample_weight=None):
         """``fit_transform`` of a mixed table: rounds of training and refilling, as for numbers, on the table itself."""
         missing = self._table_mask(X)
         set_table_features(self, X)
@@ -272,7 +287,8 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
             if round_ > 0:
                 refilled = fill_cells(table, autoencoder.reconstruct(refilled), missing)
             # Refilled cells are the model's input, never its targets.
-            autoencoder.set_params(warm_start=round_ > 0).fit(refilled, observed=~missing)
+            fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
+            autoencoder.set_params(warm_start=round_ > 0).fit(refilled, observed=~missing, **fit_params)
             if self.verbose:
                 print(f"[{type(self).__name__}] round {round_ + 1}/{self.n_rounds}: {autoencoder.n_iter_} epochs in all")
         self.autoencoder_ = autoencoder.set_params(warm_start=warm_start)
@@ -384,6 +400,16 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
                 UserWarning,
                 stacklevel=3,
             )
+
+    @staticmethod
+    def _observed_means(observed, missing, weights):
+        """Each feature's mean over its observed cells (rows weighted; 0 if none), and their count or weight."""
+        if weights is None:
+            counts = (~missing).sum(axis=0)
+            return np.where(counts > 0, np.nansum(observed, axis=0) / np.maximum(counts, 1), 0.0), counts
+        totals = np.where(missing, 0.0, weights[:, None]).sum(axis=0)
+        sums = np.nansum(observed * weights[:, None], axis=0)
+        return np.divide(sums, totals, out=np.zeros_like(totals), where=totals > 0), totals
 
     @staticmethod
     def _spread(observed):

@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import BaseAutoencoder
 from ._compat import HasMethods, Interval, RealNotInt, StrOptions, _fit_context
 from ._persistence import VersionedStateMixin
-from ._validation import validate_input
+from ._validation import row_weights, validate_input
 from ._scores import at_least_lowest_float, honest_scores, is_bernoulli
 from ._vae import VAE
 from ._vanilla import AutoencoderTransformer
@@ -177,7 +177,7 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Train the autoencoder(s) on ``X`` and set the threshold.
 
         Parameters
@@ -186,18 +186,32 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
             Training data, outliers included (unsupervised).
         y : Ignored
             Not used, present for API consistency by convention.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row (None: all equal), as frequencies:
+            a weight of 2 counts a row twice. The weights reach the
+            autoencoder's ``fit`` and weigh every statistic fitted here: the
+            trimmed refits set aside ``trim_fraction`` of the total weight
+            (the row on the boundary keeps part of its weight), the
+            likelihood scoring's residual variances, code mean and covariance
+            are weighted (with Bessel's correction counted in weight), and
+            ``offset_`` is a weighted quantile (or median and median absolute
+            deviation) of the training scores, equal to that of the data with
+            each row repeated as its weight says. Rows of weight zero take no
+            part in any of it.
 
         Returns
         -------
         self : object
         """
         X = validate_input(self, X, reset=True)
+        weights = row_weights(sample_weight, X)
+        if weights is not None:
+            X, weights = X[weights > 0], weights[weights > 0]
         rng = check_random_state(self.random_state)
         self.estimators_ = []
         self.estimators_features_ = []
         self.scoring_statistics_ = []
         self.score_scaling_ = []
-        n_kept = len(X) - int(np.floor(self.trim_fraction * len(X)))
         n_features = self._n_features_per_model(X.shape[1])
         for index in range(self.n_estimators):
             features = np.arange(X.shape[1])
@@ -213,18 +227,17 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
             self.scoring_ = self._resolve_scoring(template)
             X_model = X[:, features]
             self._report(f"model {index + 1}/{self.n_estimators}: fit 1/{self.n_trim_rounds + 1} on all {len(X)} rows")
-            estimator, statistics = self._fit_one(template, X_model)
+            estimator, statistics = self._fit_one(template, X_model, weights)
             for round_ in range(self.n_trim_rounds):
-                # The most normal rows; a stable sort keeps ties deterministic.
-                kept = np.sort(np.argsort(-self._score(estimator, statistics, X_model), kind="stable")[:n_kept])
+                kept, kept_weights = self._most_normal(self._score(estimator, statistics, X_model), weights)
                 self._report(
                     f"model {index + 1}/{self.n_estimators}: fit {round_ + 2}/{self.n_trim_rounds + 1} on the "
-                    f"{n_kept} most normal rows ({len(X) - n_kept} set aside)"
+                    f"{len(kept)} most normal rows ({len(X) - len(kept)} set aside)"
                 )
-                estimator, statistics = self._fit_one(template, X_model[kept])
+                estimator, statistics = self._fit_one(template, X_model[kept], kept_weights)
             scaling = None
             if n_features < X.shape[1]:
-                location, spread = _robust_location_scale(self._score(estimator, statistics, X_model))
+                location, spread = _robust_location_scale(self._score(estimator, statistics, X_model), weights)
                 scaling = (location, spread if spread > 0 else 1.0)
             self.estimators_.append(estimator)
             self.estimators_features_.append(features)
@@ -233,13 +246,33 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
 
         scores = self._score_samples(X)  # not score_samples: X is already validated
         if self.contamination == "auto":
-            median, spread = _robust_location_scale(scores)
+            median, spread = _robust_location_scale(scores, weights)
             self.offset_ = float(median - _AUTO_ROBUST_Z * spread)
         else:
-            self.offset_ = float(np.percentile(at_least_lowest_float(scores), 100.0 * self.contamination))
+            self.offset_ = float(_quantile(at_least_lowest_float(scores), self.contamination, weights))
         n_below = int(np.sum(scores < self.offset_))
         self._report(f"offset_ = {self.offset_:.6g}: {n_below} of {len(X)} training rows below it")
         return self
+
+    def _most_normal(self, scores, weights):
+        """The rows a trimmed refit keeps, the most normal ones, and their weights (None: unweighted).
+
+        Rows are kept in order of score, highest first (a stable sort keeps
+        ties deterministic), until ``1 - trim_fraction`` of the rows, or of
+        the total weight, is kept: the row on the boundary keeps the part of
+        its weight that is needed, as some of its repetitions would be.
+        """
+        order = np.argsort(-scores, kind="stable")
+        if weights is None:
+            n_kept = len(scores) - int(np.floor(self.trim_fraction * len(scores)))
+            return np.sort(order[:n_kept]), None
+        total = weights.sum()
+        kept_weight = total - np.floor(self.trim_fraction * total)
+        more_normal = np.cumsum(weights[order]) - weights[order]
+        kept = np.zeros_like(weights)
+        kept[order] = np.clip(kept_weight - more_normal, 0, weights[order])
+        rows = np.flatnonzero(kept > 0)
+        return rows, kept[rows]
 
     def _report(self, message):
         if self.verbose:
@@ -312,13 +345,14 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
         """
         return np.where(self.decision_function(X) < 0, -1, 1)
 
-    def _fit_one(self, template, X):
+    def _fit_one(self, template, X, weights=None):
         with warnings.catch_warnings():
             if self.autoencoder is None:
                 # The default model stops early on purpose (see _default_autoencoder).
                 warnings.simplefilter("ignore", ConvergenceWarning)
-            estimator = clone(template).fit(X)
-        return estimator, self._fit_statistics(estimator, X)
+            # Unweighted, fit(X) as before: an autoencoder subclass may not take sample_weight.
+            estimator = clone(template).fit(X, **({} if weights is None else {"sample_weight": weights}))
+        return estimator, self._fit_statistics(estimator, X, weights)
 
     def _resolve_scoring(self, estimator):
         is_vae = isinstance(estimator, VAE)
@@ -328,17 +362,17 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
             raise ValueError("scoring='elbo' needs a VAE autoencoder.")
         return self.scoring
 
-    def _fit_statistics(self, estimator, X):
+    def _fit_statistics(self, estimator, X, weights=None):
         if self.scoring_ != "likelihood":
             return None
-        residual_variance = np.mean((X - estimator.reconstruct(X)) ** 2, axis=0)
+        residual_variance = np.average((X - estimator.reconstruct(X)) ** 2, axis=0, weights=weights)
         codes = estimator.transform(X)
-        covariance = np.atleast_2d(np.cov(codes, rowvar=False)) if len(codes) > 1 else np.eye(codes.shape[1])
+        covariance = _covariance(codes, weights)
         # A small ridge keeps the precision finite for collapsed or duplicated code units.
         ridge = 1e-6 * max(np.trace(covariance) / len(covariance), 1e-12)
         precision = np.linalg.pinv(covariance + ridge * np.eye(len(covariance)), hermitian=True)
         floor = 1e-6 * max(residual_variance.mean(), 1e-12)
-        return residual_variance + floor, codes.mean(axis=0), precision
+        return residual_variance + floor, np.average(codes, axis=0, weights=weights), precision
 
     def _score(self, estimator, statistics, X):
         if self.scoring_ == "elbo":
@@ -378,12 +412,45 @@ def _mahalanobis(centred, precision):
     return scale**2 * quadratic
 
 
-def _robust_location_scale(scores):
-    """Median and 1.4826 * median absolute deviation (a standard deviation for Gaussian scores).
+def _robust_location_scale(scores, weights=None):
+    """Median and 1.4826 * median absolute deviation (a standard deviation for Gaussian scores), rows weighted.
 
     -inf scores (rows the model cannot explain) count as the lowest float.
     """
     scores = at_least_lowest_float(scores)
-    median = np.median(scores)
-    spread = 1.4826 * np.median(np.abs(scores - median))
+    median = _quantile(scores, 0.5, weights)
+    spread = 1.4826 * _quantile(np.abs(scores - median), 0.5, weights)
     return float(median), float(spread)
+
+
+def _quantile(values, q, weights=None):
+    """numpy's (linear) ``q``-quantile of ``values``; with ``weights``, that of each value repeated ``weight`` times.
+
+    Frequency weights: the sorted values, each spanning its weight, are read
+    at position ``q * (total weight - 1)`` and interpolated linearly, which
+    for integer weights is ``np.quantile`` of the repeated values.
+    """
+    if weights is None:
+        return np.median(values) if q == 0.5 else np.percentile(values, 100.0 * q)
+    order = np.argsort(values, kind="stable")
+    values, ends = values[order], np.cumsum(weights[order])
+    position = q * max(ends[-1] - 1, 0.0)
+    below = np.floor(position)
+    lower, upper = np.minimum(np.searchsorted(ends, [below, below + 1], side="right"), len(values) - 1)
+    fraction = position - below
+    # Weighted sum rather than a difference, which overflows between the lowest float and a finite score.
+    return values[lower] * (1 - fraction) + values[upper] * fraction
+
+
+def _covariance(codes, weights=None):
+    """The codes' covariance (identity for one row); with ``weights`` as frequencies.
+
+    Bessel's correction divides by the total weight minus one, as for the
+    repeated rows, but by at least half of it, so that small weight totals
+    (weights summing to 1) do not blow the spread up.
+    """
+    if weights is None:
+        return np.atleast_2d(np.cov(codes, rowvar=False)) if len(codes) > 1 else np.eye(codes.shape[1])
+    total = weights.sum()
+    spread = np.atleast_2d(np.cov(codes, rowvar=False, aweights=weights, ddof=0))
+    return spread * (total / max(total - 1, total / 2))

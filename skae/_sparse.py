@@ -164,10 +164,11 @@ class SparseAE(BaseAutoencoder):
         top_k = TopK(self._kept_units(), k_eval, by=self.k_selection)
         return top_k if sigmoid is None else nn.Sequential(sigmoid, top_k)
 
-    def _penalty(self, module, X, code):
+    def _penalty(self, module, X, code, sample_weight=None):
         if self.sparsity_penalty is None:
             return 0.0
-        return self.sparsity_weight * sparsity_penalty(code, self.sparsity_penalty, self.sparsity_target)
+        # The average activation is a weighted mean over the batch's rows.
+        return self.sparsity_weight * sparsity_penalty(code, self.sparsity_penalty, self.sparsity_target, sample_weight)
 
     def _anneal(self, module, epoch):
         # k falls linearly from n_components to k over the first
@@ -185,7 +186,8 @@ class SparseAE(BaseAutoencoder):
                 layer.k = k
         return progress < 1.0
 
-    def _set_fitted_statistics(self, X):
+    def _set_fitted_statistics(self, X, sample_weight=None):
+        # Weights do not change "zero on every training sample": fit dropped the rows of weight zero.
         self.n_components_ = self._code_size()
         codes = self._predict(lambda module, rows: module.encode(rows), X)  # not transform: X is already validated
         fires = np.abs(codes) > (0 if self.k is not None else 0.5)

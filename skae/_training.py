@@ -58,7 +58,7 @@ def _latest(history):
 
 
 class AutoencoderNet(NeverRestored, NeuralNet):  # never restored: skorch's __setstate__ unpickles bytes
-    """A ``NeuralNet`` whose loss is ``objective(module, X_batch, weights_batch)``.
+    """A ``NeuralNet`` whose loss is ``objective(module, X_batch, weights_batch, sample_weight_batch)``.
 
     The objective owns the forward pass, because autoencoder losses need more
     than ``(y_pred, y_true)``: the code for sparsity penalties, the encoder for
@@ -206,7 +206,7 @@ class AutoencoderNet(NeverRestored, NeuralNet):  # never restored: skorch's __se
         return super().evaluation_step((batch.X, None) if isinstance(batch, Batch) else batch, training)
 
     def train_step(self, batch, **fit_params):
-        X, weights, share = batch  # a share of the global batch when data-parallel
+        X, weights, share, sample_weight = batch  # a share of the global batch when data-parallel
         # What optimizer.zero_grad(set_to_none=True) does, without its profiler
         # scope and per-group dispatch (see the engine benchmark).
         for group in self.optimizer_.param_groups:
@@ -216,7 +216,7 @@ class AutoencoderNet(NeverRestored, NeuralNet):  # never restored: skorch's __se
             loss = self.parallel_objective_(X, weights)
             (loss * share).backward()
         else:
-            loss = self.objective(self.module_, X, weights)
+            loss = self.objective(self.module_, X, weights, sample_weight)
             loss.backward()
         if self.batch_hooks_["on_grad_computed"]:
             self._notify_batch(
@@ -229,9 +229,9 @@ class AutoencoderNet(NeverRestored, NeuralNet):  # never restored: skorch's __se
         return {"loss": loss, "y_pred": None}
 
     def validation_step(self, batch, **fit_params):
-        X, weights, _ = batch
+        X, weights, _, sample_weight = batch
         with torch.no_grad():
-            return {"loss": self.objective(self.module_, X, weights), "y_pred": None}
+            return {"loss": self.objective(self.module_, X, weights, sample_weight), "y_pred": None}
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         """One pass over ``iterator``, writing skorch's per-batch rows and the epoch's loss."""
@@ -244,7 +244,8 @@ class AutoencoderNet(NeverRestored, NeuralNet):  # never restored: skorch's __se
         # loss_curve_ keeps its float32 sums. Summed in place: keeping one
         # small tensor per batch until the epoch ends fragmented glibc's heap
         # between the batches' large transient buffers on long streams.
-        loss_sum, n_rows, n_batches = None, 0, 0
+        # Weighted batches (sample_weight) count by their weight, as their loss is a weighted mean.
+        loss_sum, total_weight, n_batches = None, 0.0, 0
         for batch in iterator:
             # Set per batch, as skorch does, but only when it changes (each
             # call walks the module tree): a scoring callback's net.predict
@@ -258,21 +259,26 @@ class AutoencoderNet(NeverRestored, NeuralNet):  # never restored: skorch's __se
             step = step_fn(batch)
             rows = batch.n_rows
             loss = step["loss"].detach()
-            loss_sum = loss * rows if loss_sum is None else loss_sum.add_(loss, alpha=rows)
+            if batch.sample_weight is None:
+                loss_sum = loss * rows if loss_sum is None else loss_sum.add_(loss, alpha=rows)
+                total_weight += rows
+            else:
+                weight = batch.sample_weight.sum()
+                loss_sum = loss * weight if loss_sum is None else loss_sum.add_(loss * weight)
+                total_weight = weight + total_weight
             row[loss_key] = loss.item()
             row[size_key] = rows
-            n_rows += rows
             n_batches += 1
             if hooks:
                 self._notify_batch("on_batch_end", batch=(batch[0], batch[0]), training=training, **step)
         self.history.record(prefix + "_batch_count", n_batches)
-        self._record_epoch_loss(prefix, float(loss_sum), n_rows)
+        self._record_epoch_loss(prefix, float(loss_sum), float(total_weight))
 
-    def _record_epoch_loss(self, prefix, loss_sum, n_rows):
-        """Record the epoch's mean loss over every process's rows, and whether it is the best so far."""
+    def _record_epoch_loss(self, prefix, loss_sum, total_weight):
+        """Record the epoch's mean loss over every process's rows (weighted mean), and whether it is the best so far."""
         if self.shard is not None:
-            loss_sum, n_rows = self.shard.sum([loss_sum, n_rows])
-        epoch_loss = loss_sum / n_rows
+            loss_sum, total_weight = self.shard.sum([loss_sum, total_weight])
+        epoch_loss = loss_sum / total_weight
         if not math.isfinite(epoch_loss):
             raise FloatingPointError(
                 f"The {prefix} loss became {epoch_loss} at epoch {len(self.history)}: "

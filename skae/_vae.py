@@ -17,7 +17,7 @@ from ._inference import INFERENCE_DTYPE
 from ._random import bernoulli, fit_seeds, random_stream, randn_like, training_randomness
 from ._scores import honest_scores
 from ._torch_utils import to_tensor
-from .losses import LOG_2PI, bernoulli_nll, gaussian_nll, kl_standard_normal
+from .losses import LOG_2PI, bernoulli_nll, gaussian_nll, kl_standard_normal, weighted_mean
 from .nn import VariationalAutoencoder, output_shape
 
 # The decoder's variance is kept above this fraction of the data's variance
@@ -135,7 +135,7 @@ class VAE(BaseAutoencoder):
 
     _likelihood_param = "likelihood"
 
-    def _build_module(self, X):
+    def _build_module(self, X, sample_weight=None):
         # The mean and log-variance heads sit on the encoder's output, of any
         # width: the last hidden layer of the built-in MLP, or a user's encoder.
         n_features, hidden = X.shape[1], self._hidden_sizes()
@@ -147,11 +147,11 @@ class VAE(BaseAutoencoder):
         # training on X or on c * X is then the same optimisation, with
         # likelihoods still reported in X's units. Unscaled data (N(0, 300^2))
         # used to diverge on the first batch at any learning rate.
-        shift, scale = (0.0, 1.0) if self._is_bernoulli() else _shift_and_scale(X)
+        shift, scale = (0.0, 1.0) if self._is_bernoulli() else _shift_and_scale(X, sample_weight)
         heads = nn.Linear(width, self.n_components), nn.Linear(width, self.n_components)
         return VariationalAutoencoder(body, *heads, decoder, shift, scale, corruption=self._build_corruption(X))
 
-    def _elementwise_nll(self, module, output, X):
+    def _elementwise_nll(self, module, output, X, sample_weight=None):
         if self._is_bernoulli():
             return bernoulli_nll(output, X)
         # In standardised units, plus log(scale) per cell for the change of
@@ -160,37 +160,46 @@ class VAE(BaseAutoencoder):
         log_scale = torch.log(module.input_scale)
         residual = (X - output) / module.input_scale
         if module.training:
-            log_noise_var = torch.log((residual**2).mean().detach().clamp(min=_MIN_RELATIVE_NOISE_VAR))
+            squares = residual.detach() ** 2
+            # The batch's noise variance, each row counted with its weight.
+            noise_var = squares.mean() if sample_weight is None else weighted_mean(squares.mean(dim=1), sample_weight)
+            log_noise_var = torch.log(noise_var.clamp(min=_MIN_RELATIVE_NOISE_VAR))
         else:
             log_noise_var = module.log_noise_var - 2 * log_scale
         return gaussian_nll(residual, log_noise_var, torch.zeros_like(residual)) + log_scale
 
-    def _penalty(self, module, X, posterior):
-        return self.beta * kl_standard_normal(*posterior).mean()
+    def _penalty(self, module, X, posterior, sample_weight=None):
+        return self.beta * weighted_mean(kl_standard_normal(*posterior), sample_weight)
 
-    def _set_fitted_statistics(self, X):
+    def _set_fitted_statistics(self, X, sample_weight=None):
         # The scores' posterior draws are fixed when the model is fitted (a draw
         # of their own, after the three seeds ``_train`` takes): a fitted VAE's
         # score_samples is then a deterministic function of the row, like
         # PCA's, even with random_state=None.
         self._score_seed = fit_seeds(self.random_state, 4)[-1]
         means = self._predict(lambda module, rows: module.encode(rows), X)  # not transform: X is already validated
-        self.n_active_units_ = int(np.sum(np.var(means, axis=0) > 0.01))
+        variances = np.average((means - np.average(means, axis=0, weights=sample_weight)) ** 2, axis=0,
+                               weights=sample_weight)
+        self.n_active_units_ = int(np.sum(variances > 0.01))
         if not self._is_bernoulli():
             scale = float(self.module_.input_scale)
-            relative = max(self._mean_squared_residual(X) / scale**2, _MIN_RELATIVE_NOISE_VAR)
+            relative = max(self._mean_squared_residual(X, sample_weight) / scale**2, _MIN_RELATIVE_NOISE_VAR)
             self.module_.log_noise_var.fill_(math.log(relative) + 2 * math.log(scale))
 
-    def _mean_squared_residual(self, X):
-        """E_q ||x - decoder(z)||^2 / n_features over the training data, z drawn from q(z|x) (float64)."""
+    def _mean_squared_residual(self, X, sample_weight=None):
+        """E_q ||x - decoder(z)||^2 / n_features over the training data (rows weighted), z drawn from q(z|x)."""
         module = self.module_.train()
         total = 0.0
         with training_randomness(self._score_seed, torch.device("cpu"), module), torch.no_grad():
             for start in range(0, len(X), 4096):
                 rows = to_tensor(X[start : start + 4096], dtype=INFERENCE_DTYPE)
-                total += float(((rows - module(rows)[0]) ** 2).sum())
+                squares = ((rows - module(rows)[0]) ** 2).sum(dim=1)
+                if sample_weight is not None:
+                    squares = squares * to_tensor(sample_weight[start : start + 4096], dtype=INFERENCE_DTYPE)
+                total += float(squares.sum())
         module.eval()
-        return total / X.size
+        n_rows = len(X) if sample_weight is None else float(np.sum(sample_weight, dtype=np.float64))
+        return total / (n_rows * X.shape[1])
 
     def score_samples(self, X, n_samples=None):
         """A lower bound on log p(x) per sample, in nats: higher means more normal.
@@ -415,14 +424,18 @@ def _check_count(value, name, minimum):
         raise ValueError(f"{name} must be an integer of at least {minimum}, got {value!r}.")
 
 
-def _shift_and_scale(X):
-    """Per-feature means and the data's overall standard deviation (1 for constant data).
+def _shift_and_scale(X, sample_weight=None):
+    """Per-feature means and the data's overall standard deviation (1 for constant data), rows weighted.
 
     A spread within a few rounding errors of the values counts as none: constant
     data whose mean does not round exactly has a spread of ~1e-16, and dividing
     by it blew the rounding noise up to unit scale (NaN scores, found by tests/test_fuzz.py).
     """
-    shift = X.mean(axis=0)
-    scale = float(np.sqrt(np.mean((X - shift) ** 2)))
+    if sample_weight is None:
+        shift = X.mean(axis=0)
+        scale = float(np.sqrt(np.mean((X - shift) ** 2)))
+    else:
+        shift = np.average(X, axis=0, weights=sample_weight).astype(X.dtype)
+        scale = float(np.sqrt(np.average(np.mean((X - shift) ** 2, axis=1), weights=sample_weight)))
     rounding = 4 * np.finfo(X.dtype).eps * float(np.max(np.abs(shift), initial=0.0))
     return shift, (scale if scale > rounding and np.isfinite(scale) else 1.0)

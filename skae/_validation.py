@@ -17,7 +17,7 @@ import torch
 from sklearn.utils.validation import check_array
 
 from ._batches import is_out_of_core
-from ._compat import InvalidParameterError, validate_data, validate_parameter_constraints
+from ._compat import InvalidParameterError, _check_sample_weight, validate_data, validate_parameter_constraints
 from ._training import Callback
 
 # Parameters read at inference, so that changing them needs no refit: checked
@@ -137,6 +137,43 @@ def observed_weights(observed, X):
             "(True: a reconstruction target, False: input only)."
         )
     return observed.astype(np.float32)
+
+
+def row_weights(sample_weight, X):
+    """``fit``'s ``sample_weight`` checked (finite, non-negative, one per row, not all zero) as float64, or None."""
+    if sample_weight is None:
+        return None
+    if is_out_of_core(X):
+        raise ValueError(
+            f"sample_weight needs X in memory, got a {type(X).__name__}; load X (np.asarray) or fit without "
+            "sample_weight (to weight an out-of-core stream, repeat or drop its rows instead)."
+        )
+    sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    if not sample_weight.any():  # scikit-learn >= 1.7 refuses it first, in the same words
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    return sample_weight
+
+
+def training_weights(X, sample_weight, cells):
+    """``(X, cell weights, row weights)`` for training from ``fit``'s ``sample_weight`` and the cell weights.
+
+    Cell weights come from the ``observed`` mask (None: every cell); row weights
+    (None: unweighted) scale each row's loss and penalty in a weighted mean
+    over the batch's rows. Rows of weight zero are dropped: they would add
+    nothing but steps and noise draws, so a fit with them is the fit without
+    them. Equal weights are no weights (the mean is the same), so that they
+    train on the unweighted path. Weights are scaled by a power of two, which
+    is exact, to put the largest in [0.5, 1) where float32 holds them.
+    """
+    weights = row_weights(sample_weight, X)
+    if weights is None:
+        return X, cells, None
+    positive = weights > 0
+    if not positive.all():
+        X, cells, weights = X[positive], None if cells is None else cells[positive], weights[positive]
+    if (weights == weights[0]).all():
+        return X, cells, None
+    return X, cells, np.ldexp(weights, -np.frexp(weights.max())[1]).astype(np.float32)
 
 
 # ------------------------------------------------------------------ training

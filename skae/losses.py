@@ -109,6 +109,18 @@ def sum_features(elementwise, weights=None):
     return elementwise.sum(dim=1)
 
 
+def weighted_mean(values, sample_weight=None):
+    """The mean over rows (dim 0) of ``values``, weighted by ``sample_weight`` (None: unweighted): ``sum(w v) / sum(w)``.
+
+    A batch whose weights sum to zero has mean zero (it cannot occur in ``fit``,
+    which drops rows of weight zero, but a float32 weight may underflow).
+    """
+    if sample_weight is None:
+        return values.mean(dim=0)
+    weights = sample_weight.reshape(-1, *[1] * (values.dim() - 1))
+    return (values * weights).sum(dim=0) / sample_weight.sum().clamp(min=torch.finfo(sample_weight.dtype).tiny)
+
+
 def kl_bernoulli(target, average, eps=1e-6):
     """KL(Bernoulli(target) || Bernoulli(average)) per unit, for a sparsity target rho.
 
@@ -131,7 +143,7 @@ def kl_bernoulli(target, average, eps=1e-6):
     return target * torch.log(target / average) + (1 - target) * torch.log((1 - target) / (1 - average))
 
 
-def sparsity_penalty(code, kind, target):
+def sparsity_penalty(code, kind, target, sample_weight=None):
     """Penalty on each code unit's average activation over the batch, summed over units.
 
     Parameters
@@ -145,6 +157,8 @@ def sparsity_penalty(code, kind, target):
         to ``target``.
     target : float
         The desired average activation of each unit.
+    sample_weight : Tensor of shape (n_samples,), default=None
+        Row weights of the average activation; None weighs rows equally.
 
     Returns
     -------
@@ -164,7 +178,7 @@ def sparsity_penalty(code, kind, target):
     >>> sparsity_penalty(code, "l1", target=0.1)
     tensor(0.9000)
     """
-    average = code.mean(dim=0)
+    average = weighted_mean(code, sample_weight)
     if kind == "kl":
         per_unit = kl_bernoulli(torch.as_tensor(target, dtype=code.dtype, device=code.device), average)
     elif kind == "l1":

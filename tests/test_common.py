@@ -1,7 +1,12 @@
 """Every public estimator through scikit-learn's common checks.
 
 Fast settings for every estimator live in one table, ``FAST``. Every check
-passes: none is marked as an expected failure.
+passes but one, scikit-learn's sample-weight equivalence (a weight of k equals
+k repeated rows), where it cannot hold to the check's tolerance; the reasons
+are listed in ``expected_failed_checks``. ``FAST`` trains full-batch (the
+check's 15 to 60 rows fit in one "auto" batch), so every other estimator
+passes it, and tests/test_sample_weight.py tests the equivalence to float32
+precision.
 """
 
 from functools import partial
@@ -47,11 +52,36 @@ ESTIMATORS = [
     AutoencoderImputer(VAE(**FAST), sample_posterior=True, add_indicator=True, random_state=0),
 ]
 
+_RANDOM_PER_ROW = (
+    "training draws random numbers per row ({}): a row of weight k gets one draw, its k repetitions k "
+    "independent draws, so the fits differ by sampling noise; tests/test_sample_weight.py checks the weighting "
+    "of the loss itself and that rows of weight zero change nothing"
+)
+
+
+def expected_failed_checks(estimator):
+    """The checks an estimator fails, and why."""
+    # An imputer's transform of complete rows is those rows: it passes whatever its model.
+    inner = estimator.autoencoder if isinstance(estimator, AutoencoderOutlierDetector) else estimator
+    reason = None
+    if isinstance(inner, VAE):
+        reason = _RANDOM_PER_ROW.format("the VAE's posterior samples")
+    elif getattr(inner, "noise", None) is not None:
+        reason = _RANDOM_PER_ROW.format("the denoising corruption")
+    elif isinstance(inner, SparseAE) and inner.n_components is None:
+        reason = (
+            "equal only to float32 rounding: training runs in float32 and sums the repeated rows in another "
+            "order, which moves a few small codes by ~1e-8, above the check's atol=1e-9 (the other full-batch "
+            "estimators happen to round alike)"
+        )
+    return {} if reason is None else {"check_sample_weight_equivalence_on_dense_data": reason}
+
+
 def _id(estimator):
     return f"{type(estimator).__name__}({estimator.get_params()!r})"
 
 
-@parametrize_with_checks(ESTIMATORS)
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
