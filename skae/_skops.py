@@ -21,6 +21,7 @@ import numpy as np
 from sklearn.impute import MissingIndicator
 
 from . import nn
+from ._columns import Column, ColumnSchema
 from ._contractive import ContractiveAE
 from ._denoising import DenoisingAE
 from ._impute import AutoencoderImputer
@@ -53,7 +54,7 @@ def _name(cls):
 
 def trusted_loaders():
     """``{type name: the skops loaders that may create it}``, for everything a skae estimator's state holds."""
-    table = {_name(cls): {"ObjectNode"} for cls in (*ESTIMATORS, MissingIndicator)}
+    table = {_name(cls): {"ObjectNode"} for cls in (*ESTIMATORS, MissingIndicator, ColumnSchema, Column)}
     table |= {_name(cls): {"NdArrayNode"} for cls in (np.ndarray, *_NUMPY_SCALARS)}
     table |= {_name(cls): {"TypeNode"} for cls in (int, float, bool, nn.ConvEncoder, nn.ConvDecoder)}
     table |= {
