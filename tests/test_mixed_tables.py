@@ -243,3 +243,14 @@ def test_a_model_of_a_numpy_table_with_kinds_saves_with_skops():
         reconstructed = loaded.reconstruct(X)
         assert reconstructed.dtype == np.int32
         np.testing.assert_array_equal(reconstructed, model.reconstruct(X))
+
+
+def test_onnx_export_refuses_a_mixed_model_instead_of_exporting_wrong_outputs():
+    pytest.importorskip("skl2onnx")
+    from skae.onnx import to_onnx
+
+    rng = np.random.RandomState(0)
+    X = np.column_stack([rng.poisson(2, 60), rng.normal(size=60)])  # numbers, so the graph would trace
+    for model in (small(kinds=["count", "real"]), AutoencoderImputer(small(), kinds=["count", "real"], n_rounds=1)):
+        with pytest.raises(NotImplementedError, match="mixed table"):
+            to_onnx(model.fit(X), X[:2])
