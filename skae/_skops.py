@@ -8,8 +8,11 @@ is restored by ``__setstate__`` on its saved attributes, a network builder is
 only referenced), checks every node of ``schema.json`` against that table,
 then lets skops audit its tree with the same types before it creates anything.
 A fitted estimator's state is parameters, plain values and numpy arrays
-(``_persistence.py``), so the table is short; skae's internal classes (the
-training engine, modules, callbacks) are not in it.
+(``_persistence.py``), plus, for a model fitted on a mixed table, its
+``ColumnSchema`` and ``Column`` objects, whose pandas dtypes and levels are
+stored as plain values (``_columns.py``), so the table is short and trusts
+nothing of pandas; skae's internal classes (the training engine, modules,
+callbacks) are not in it.
 """
 
 import io
@@ -119,7 +122,8 @@ def load(file, *, trusted=()):
 
     The file is checked before anything in it is created: every type it
     names must be one a skae estimator's saved state holds (the estimators,
-    scikit-learn's ``MissingIndicator``, numpy arrays and scalars, a
+    scikit-learn's ``MissingIndicator``, the column schema of a model
+    fitted on a mixed table, numpy arrays and scalars, a
     ``RandomState``, plain Python values and containers, and
     ``functools.partial`` of :class:`skae.nn.ConvEncoder` or
     :class:`skae.nn.ConvDecoder`), each restored the way skops writes it.
