@@ -27,18 +27,22 @@ rng = np.random.RandomState(0)
 n = 800
 # Two hidden traits (seniority, family) drive every column, so a column can be predicted from the others.
 seniority, family = rng.normal(size=(2, n))
-X = pd.DataFrame({
-    "age": np.round(42 + 11 * seniority + 3 * rng.normal(size=n), 1),
-    "income": np.round(np.exp(10 + 0.5 * seniority + 0.2 * rng.normal(size=n)), -2),
-    "children": pd.array(rng.poisson(np.exp(0.2 + 0.6 * family)), dtype="Int64"),
-    "owner": pd.array(seniority + 0.5 * family + 0.5 * rng.normal(size=n) > 0, dtype="boolean"),
-    "city": pd.Series(np.array(["Lyon", "Oslo", "Rome"])[np.digitize(family + 0.4 * rng.normal(size=n), [-0.5, 0.5])]),
-    "education": pd.Categorical.from_codes(
-        np.digitize(seniority + 0.4 * rng.normal(size=n), [-0.8, 0.2, 1.2]),
-        ["school", "bachelor", "master", "phd"],
-        ordered=True,
-    ),
-})
+X = pd.DataFrame(
+    {
+        "age": np.round(42 + 11 * seniority + 3 * rng.normal(size=n), 1),
+        "income": np.round(np.exp(10 + 0.5 * seniority + 0.2 * rng.normal(size=n)), -2),
+        "children": pd.array(rng.poisson(np.exp(0.2 + 0.6 * family)), dtype="Int64"),
+        "owner": pd.array(seniority + 0.5 * family + 0.5 * rng.normal(size=n) > 0, dtype="boolean"),
+        "city": pd.Series(
+            np.array(["Lyon", "Oslo", "Rome"])[np.digitize(family + 0.4 * rng.normal(size=n), [-0.5, 0.5])]
+        ),
+        "education": pd.Categorical.from_codes(
+            np.digitize(seniority + 0.4 * rng.normal(size=n), [-0.8, 0.2, 1.2]),
+            ["school", "bachelor", "master", "phd"],
+            ordered=True,
+        ),
+    }
+)
 print(X.dtypes.to_string())
 
 # %%
@@ -92,14 +96,16 @@ print(scores.round(3).to_string())
 # odd customers, a 19-year-old with a PhD and a high income, and a family of
 # nine children, and print the three lowest rows: the synthetic table's own
 # tails compete with them, and the breakdown says why each row is low.
-odd = pd.DataFrame({
-    "age": [19.0, 40.0],
-    "income": [250000.0, 20000.0],
-    "children": pd.array([0, 9], dtype="Int64"),
-    "owner": pd.array([True, False], dtype="boolean"),
-    "city": ["Oslo", "Rome"],
-    "education": pd.Categorical(["phd", "school"], X["education"].cat.categories, ordered=True),
-}).astype(X.dtypes.to_dict())
+odd = pd.DataFrame(
+    {
+        "age": [19.0, 40.0],
+        "income": [250000.0, 20000.0],
+        "children": pd.array([0, 9], dtype="Int64"),
+        "owner": pd.array([True, False], dtype="boolean"),
+        "city": ["Oslo", "Rome"],
+        "education": pd.Categorical(["phd", "school"], X["education"].cat.categories, ordered=True),
+    }
+).astype(X.dtypes.to_dict())
 table = pd.concat([X_missing, odd], ignore_index=True)
 model = imputer.autoencoder_
 worst = np.argsort(model.score_samples(table))[:3]
@@ -112,7 +118,9 @@ scores.plot.barh(ax=axes[0], title="hidden cells: range-scaled RMSE (numbers), a
 axes[0].legend(loc="lower right", fontsize="small")
 image = axes[1].imshow(per_column.to_numpy(), cmap="viridis", aspect="auto")
 axes[1].set(
-    xticks=range(X.shape[1]), yticks=range(len(worst)), title="log-likelihood per cell, lowest rows",
+    xticks=range(X.shape[1]),
+    yticks=range(len(worst)),
+    title="log-likelihood per cell, lowest rows",
     yticklabels=[f"row {i}" for i in per_column.index],
 )
 axes[1].set_xticklabels(X.columns, rotation=30)
