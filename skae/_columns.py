@@ -71,6 +71,14 @@ class Column:
     def n_levels(self):
         return len(self.levels)
 
+    def __getstate__(self):
+        # Plain values only, so that skops stores a Column without trusting pandas' dtypes (see skae.load).
+        return {**self.__dict__, "dtype": dtype_state(self.dtype), "levels": list(self.levels)}
+
+    def __setstate__(self, state):
+        state = {**state, "dtype": dtype_from_state(state["dtype"]), "levels": tuple(state["levels"])}
+        self.__dict__.update(state)  # a frozen dataclass: its fields are set as the dataclass itself sets them
+
     @property
     def input_width(self):
         return {"categorical": self.n_levels, "ordinal": max(self.n_levels - 1, 0)}.get(self.kind, 1)
@@ -153,6 +161,17 @@ class ColumnSchema(BaseEstimator):
             for j, c in enumerate(self.columns_)
         ]
         return self
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # a copy: the estimator's own __dict__ stays as it is
+        if state.get("_numpy_dtype") is not None:  # a plain string: skops then needs to trust no numpy dtype
+            state["_numpy_dtype"] = state["_numpy_dtype"].str
+        return state
+
+    def __setstate__(self, state):
+        if state.get("_numpy_dtype") is not None:
+            state = {**state, "_numpy_dtype": np.dtype(state["_numpy_dtype"])}
+        super().__setstate__(state)
 
     def encode(self, X, dtype=np.float64):
         """The network's inputs, the likelihood's targets and the observed mask of ``X``.
@@ -239,6 +258,26 @@ class ColumnSchema(BaseEstimator):
             if list(X.columns) != names:
                 raise ValueError(f"X's columns {list(X.columns)} differ from those seen in fit, {names}.")
         return [frame.iloc[:, j] for j in range(frame.shape[1])]
+
+
+def dtype_state(dtype):
+    """A column's dtype as plain values (strings, lists, bools) that :func:`dtype_from_state` rebuilds exactly."""
+    if isinstance(dtype, pd.CategoricalDtype):
+        categories = dtype.categories
+        return {"categories": categories.tolist(), "of": dtype_state(categories.dtype), "ordered": bool(dtype.ordered)}
+    if isinstance(dtype, pd.StringDtype):
+        return {"string": dtype.storage, "na_value": "nan" if dtype.na_value is not pd.NA else "NA"}
+    return dtype.str if isinstance(dtype, np.dtype) and dtype.kind != "O" else str(dtype)
+
+
+def dtype_from_state(state):
+    """The dtype that :func:`dtype_state` described; only names and values are read, nothing is run."""
+    if isinstance(state, dict) and "categories" in state:
+        categories = pd.Index(state["categories"], dtype=dtype_from_state(state["of"]))
+        return pd.CategoricalDtype(categories, ordered=state["ordered"])
+    if isinstance(state, dict):
+        return pd.StringDtype(state["string"], na_value=np.nan if state["na_value"] == "nan" else pd.NA)
+    return pd.api.types.pandas_dtype(state)
 
 
 def _as_frame(X):

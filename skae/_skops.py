@@ -8,8 +8,11 @@ is restored by ``__setstate__`` on its saved attributes, a network builder is
 only referenced), checks every node of ``schema.json`` against that table,
 then lets skops audit its tree with the same types before it creates anything.
 A fitted estimator's state is parameters, plain values and numpy arrays
-(``_persistence.py``), so the table is short; skae's internal classes (the
-training engine, modules, callbacks) are not in it.
+(``_persistence.py``), plus, for a model fitted on a mixed table, its
+``ColumnSchema`` and ``Column`` objects, whose pandas dtypes and levels are
+stored as plain values (``_columns.py``), so the table is short and trusts
+nothing of pandas; skae's internal classes (the training engine, modules,
+callbacks) are not in it.
 """
 
 import io
@@ -21,6 +24,7 @@ import numpy as np
 from sklearn.impute import MissingIndicator
 
 from . import nn
+from ._columns import Column, ColumnSchema
 from ._contractive import ContractiveAE
 from ._denoising import DenoisingAE
 from ._impute import AutoencoderImputer
@@ -53,7 +57,7 @@ def _name(cls):
 
 def trusted_loaders():
     """``{type name: the skops loaders that may create it}``, for everything a skae estimator's state holds."""
-    table = {_name(cls): {"ObjectNode"} for cls in (*ESTIMATORS, MissingIndicator)}
+    table = {_name(cls): {"ObjectNode"} for cls in (*ESTIMATORS, MissingIndicator, ColumnSchema, Column)}
     table |= {_name(cls): {"NdArrayNode"} for cls in (np.ndarray, *_NUMPY_SCALARS)}
     table |= {_name(cls): {"TypeNode"} for cls in (int, float, bool, nn.ConvEncoder, nn.ConvDecoder)}
     table |= {
@@ -118,7 +122,8 @@ def load(file, *, trusted=()):
 
     The file is checked before anything in it is created: every type it
     names must be one a skae estimator's saved state holds (the estimators,
-    scikit-learn's ``MissingIndicator``, numpy arrays and scalars, a
+    scikit-learn's ``MissingIndicator``, the column schema of a model
+    fitted on a mixed table, numpy arrays and scalars, a
     ``RandomState``, plain Python values and containers, and
     ``functools.partial`` of :class:`skae.nn.ConvEncoder` or
     :class:`skae.nn.ConvDecoder`), each restored the way skops writes it.

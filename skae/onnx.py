@@ -171,8 +171,19 @@ def _parse_detector(scope, model, inputs, custom_parsers=None):
 
 
 # -------------------------------------------------------------- converters
+def _refuse_mixed(*estimators):
+    """A model fitted on a mixed table reads the schema's codes, not raw columns: its graph would be wrong."""
+    mixed = [type(estimator).__name__ for estimator in estimators if getattr(estimator, "schema_", None) is not None]
+    if mixed:
+        raise NotImplementedError(
+            f"{mixed[0]} was fitted on a mixed table (kinds=, or a DataFrame with non-numeric columns), which ONNX "
+            "export does not support yet; keep it in Python (pickle or skops), or fit on numbers without kinds."
+        )
+
+
 def _convert_autoencoder(scope, operator, container):
     estimator = operator.raw_operator
+    _refuse_mixed(estimator)
     graph = Decode if _wants(operator, "inverse_transform") else Encode
     module = graph(estimator, _torch_dtype(operator))
     _splice(_export(module, operator, container, estimator), scope, operator, container)
@@ -186,6 +197,7 @@ def _convert_detector(scope, operator, container):
 
 def _convert_imputer(scope, operator, container):
     imputer = operator.raw_operator
+    _refuse_mixed(imputer.autoencoder_)
     if imputer.sample_posterior:
         raise ValueError(
             "AutoencoderImputer(sample_posterior=True) draws its fills at random and has no deterministic "

@@ -1,5 +1,6 @@
 """Mixed tables end to end (issue 21): the autoencoders and the imputer on a DataFrame as it comes."""
 
+import io
 import pickle
 import warnings
 
@@ -188,3 +189,68 @@ def test_vae_refuses_a_mixed_table_clearly():
         VAE(2, max_iter=2, random_state=0).fit(np.random.RandomState(0).normal(size=(40, 3))).score_samples_per_column(
             np.zeros((2, 3))
         )
+
+
+def every_dtype(n=80, seed=1):
+    """The table above plus pandas' string dtypes, an unordered category of numbers, nullable booleans, float32."""
+    rng = np.random.RandomState(seed)
+    frame = table(n, seed).assign(
+        street=pd.Series(rng.choice(["Elm", "Oak"], n), dtype="str"),
+        colour=pd.Series(rng.choice(["red", "blue", "green"], n), dtype=pd.StringDtype("python")),
+        size=pd.Categorical(rng.choice([10, 20, 30], n)),
+        sold=pd.array(rng.rand(n) > 0.5, dtype="boolean"),
+        price=rng.normal(size=n).astype(np.float32),
+    )
+    frame.loc[::4, ["street", "colour", "size", "sold"]] = None
+    return frame
+
+
+def _round_trips(model):
+    skops_io = pytest.importorskip("skops.io")
+    import skae
+
+    yield pickle.loads(pickle.dumps(model))
+    yield skae.load(io.BytesIO(skops_io.dumps(model)))
+
+
+def test_a_mixed_model_saves_with_skops_and_pickle_and_loads_identical():
+    X = every_dtype()
+    model = small().fit(X)
+    for loaded in _round_trips(model):
+        assert [vars(c) for c in loaded.schema_.columns_] == [vars(c) for c in model.schema_.columns_]
+        np.testing.assert_array_equal(loaded.transform(X), model.transform(X))
+        np.testing.assert_array_equal(loaded.score_samples(X), model.score_samples(X))
+        pd.testing.assert_frame_equal(loaded.score_samples_per_column(X), model.score_samples_per_column(X))
+        pd.testing.assert_frame_equal(loaded.reconstruct(X), model.reconstruct(X))  # labels and dtypes too
+        with pytest.raises(ValueError, match="'city'"):  # the unseen-level check still knows the levels
+            loaded.transform(X.assign(city="Paris"))
+
+
+def test_a_mixed_imputer_saves_with_skops_and_pickle_and_loads_identical():
+    X = every_dtype()
+    imputer = AutoencoderImputer(small(), n_rounds=2, random_state=0).fit(X)
+    filled = imputer.transform(X)
+    assert filled.dtypes.to_dict() == X.dtypes.to_dict()
+    for loaded in _round_trips(imputer):
+        pd.testing.assert_frame_equal(loaded.transform(X), filled)
+
+
+def test_a_model_of_a_numpy_table_with_kinds_saves_with_skops():
+    rng = np.random.RandomState(0)
+    X = np.column_stack([rng.randint(0, 3, 60), rng.poisson(2, 60)]).astype(np.int32)
+    model = small(kinds=["categorical", "count"]).fit(X)
+    for loaded in _round_trips(model):
+        reconstructed = loaded.reconstruct(X)
+        assert reconstructed.dtype == np.int32
+        np.testing.assert_array_equal(reconstructed, model.reconstruct(X))
+
+
+def test_onnx_export_refuses_a_mixed_model_instead_of_exporting_wrong_outputs():
+    pytest.importorskip("skl2onnx")
+    from skae.onnx import to_onnx
+
+    rng = np.random.RandomState(0)
+    X = np.column_stack([rng.poisson(2, 60), rng.normal(size=60)])  # numbers, so the graph would trace
+    for model in (small(kinds=["count", "real"]), AutoencoderImputer(small(), kinds=["count", "real"], n_rounds=1)):
+        with pytest.raises(NotImplementedError, match="mixed table"):
+            to_onnx(model.fit(X), X[:2])
