@@ -5,7 +5,9 @@ from pathlib import Path
 
 import numpy as np
 
-DATA = Path(os.environ.get("SKAE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+DATA = Path(
+    os.environ.get("SKAE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
 
 
 def load_mnist(binarize=None):
@@ -20,7 +22,10 @@ def load_mnist(binarize=None):
     X_train = d["x_train"].reshape(-1, 784).astype(np.float32) / 255.0
     X_test = d["x_test"].reshape(-1, 784).astype(np.float32) / 255.0
     if binarize == "threshold":
-        X_train, X_test = (X_train > 0.5).astype(np.float32), (X_test > 0.5).astype(np.float32)
+        X_train, X_test = (
+            (X_train > 0.5).astype(np.float32),
+            (X_test > 0.5).astype(np.float32),
+        )
     elif binarize == "stochastic":
         rng = np.random.RandomState(0)
         X_train = (rng.rand(*X_train.shape) < X_train).astype(np.float32)
@@ -38,7 +43,11 @@ def load_digits_scaled():
 
 def print_table(title, header, rows, out=None):
     """Print a GitHub-markdown table (and append it to ``out`` if given)."""
-    lines = [f"\n### {title}\n", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines = [
+        f"\n### {title}\n",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
     for row in rows:
         lines.append("| " + " | ".join(_fmt(v) for v in row) + " |")
     text = "\n".join(lines)

@@ -25,7 +25,9 @@ class MissForest:
     n_jobs : int or None, default=None
     """
 
-    def __init__(self, categorical, n_estimators=100, max_iter=10, random_state=None, n_jobs=None):
+    def __init__(
+        self, categorical, n_estimators=100, max_iter=10, random_state=None, n_jobs=None
+    ):
         self.categorical = np.asarray(categorical, dtype=bool)
         self.n_estimators, self.max_iter = n_estimators, max_iter
         self.random_state, self.n_jobs = random_state, n_jobs
@@ -35,7 +37,11 @@ class MissForest:
         X = np.asarray(X, dtype=np.float64)
         missing = np.isnan(X)
         filled = self._initial(X, missing)
-        order = [j for j in np.argsort(missing.sum(axis=0), kind="stable") if missing[:, j].any()]
+        order = [
+            j
+            for j in np.argsort(missing.sum(axis=0), kind="stable")
+            if missing[:, j].any()
+        ]
         change = (np.inf, np.inf)
         for _ in range(self.max_iter):
             previous = filled.copy()
@@ -63,12 +69,20 @@ class MissForest:
 
     def _model(self, j):
         kind = ExtraTreesClassifier if self.categorical[j] else ExtraTreesRegressor
-        return kind(n_estimators=self.n_estimators, random_state=self.random_state, n_jobs=self.n_jobs)
+        return kind(
+            n_estimators=self.n_estimators,
+            random_state=self.random_state,
+            n_jobs=self.n_jobs,
+        )
 
     def _change(self, filled, previous, missing):
         """MissForest's stopping statistics: relative squared change (numeric), share of changed cells (categorical)."""
         numeric, categorical = ~self.categorical, self.categorical
-        numeric_change = np.sum((filled[:, numeric] - previous[:, numeric]) ** 2) / max(np.sum(filled[:, numeric] ** 2), 1e-300)
+        numeric_change = np.sum((filled[:, numeric] - previous[:, numeric]) ** 2) / max(
+            np.sum(filled[:, numeric] ** 2), 1e-300
+        )
         n_missing = max(missing[:, categorical].sum(), 1)
-        categorical_change = np.sum(filled[:, categorical] != previous[:, categorical]) / n_missing
+        categorical_change = (
+            np.sum(filled[:, categorical] != previous[:, categorical]) / n_missing
+        )
         return numeric_change, categorical_change

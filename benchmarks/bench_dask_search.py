@@ -23,10 +23,9 @@ import warnings
 import dask
 import numpy as np
 import torch
+from _common import load_digits_scaled, print_table
 from joblib import parallel_config
 from sklearn.model_selection import GridSearchCV
-
-from _common import load_digits_scaled, print_table
 
 from skae import AutoencoderTransformer
 
@@ -35,7 +34,9 @@ warnings.simplefilter("ignore")
 
 def warm_up(X):
     """A small GridSearchCV, as the timed ones run, to pay a process's first-fit costs."""
-    GridSearchCV(AutoencoderTransformer(max_iter=2), {"n_components": [2, 3]}, cv=2).fit(X[:100])
+    GridSearchCV(
+        AutoencoderTransformer(max_iter=2), {"n_components": [2, 3]}, cv=2
+    ).fit(X[:100])
 
 
 @contextlib.contextmanager
@@ -58,9 +59,23 @@ def worker_trim_threshold():
 
 def timed_row(run, start, serial, serial_s, search):
     seconds = time.perf_counter() - start
-    max_diff = float(np.max(np.abs(search.cv_results_["mean_test_score"] - serial.cv_results_["mean_test_score"])))
+    max_diff = float(
+        np.max(
+            np.abs(
+                search.cv_results_["mean_test_score"]
+                - serial.cv_results_["mean_test_score"]
+            )
+        )
+    )
     same = search.best_params_ == serial.best_params_
-    return [run, f"{seconds:.1f}", f"{serial_s / seconds:.2f}", search.best_params_, same, f"{max_diff:.2g}"]
+    return [
+        run,
+        f"{seconds:.1f}",
+        f"{serial_s / seconds:.2f}",
+        search.best_params_,
+        same,
+        f"{max_diff:.2g}",
+    ]
 
 
 def main():
@@ -68,13 +83,26 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--out", default=None)
-    parser.add_argument("--more", action="store_true", help="also a threaded Dask cluster and joblib's loky pool")
-    parser.add_argument("--repeats", type=int, default=2, help="runs of each Dask worker-process setting")
+    parser.add_argument(
+        "--more",
+        action="store_true",
+        help="also a threaded Dask cluster and joblib's loky pool",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=2,
+        help="runs of each Dask worker-process setting",
+    )
     args = parser.parse_args()
     from distributed import Client, LocalCluster
 
     X, _ = load_digits_scaled()
-    grid = {"n_components": [4, 16], "alpha": [1e-4, 1e-2], "hidden_layer_sizes": [(32,), (128,)]}
+    grid = {
+        "n_components": [4, 16],
+        "alpha": [1e-4, 1e-2],
+        "hidden_layer_sizes": [(32,), (128,)],
+    }
     estimator = AutoencoderTransformer(max_iter=args.epochs, tol=0.0, random_state=0)
     # Every process pays a one-off warm-up on its first fit (lazy imports, torch's
     # first backward and optimizer step); it is paid before timing, here and on
@@ -101,9 +129,17 @@ def main():
     }
     for _ in range(args.repeats):
         for label, config in settings.items():
-            with restored_environ(), dask.config.set(config), LocalCluster(
-                n_workers=args.workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
-            ) as cluster, Client(cluster) as client:
+            with (
+                restored_environ(),
+                dask.config.set(config),
+                LocalCluster(
+                    n_workers=args.workers,
+                    threads_per_worker=1,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                ) as cluster,
+                Client(cluster) as client,
+            ):
                 worker_threads = sorted(client.run(torch.get_num_threads).values())
                 trim = sorted(set(client.run(worker_trim_threshold).values()))
                 warm_start = time.perf_counter()
@@ -112,21 +148,53 @@ def main():
                 start = time.perf_counter()
                 with parallel_config(backend="dask"):
                     on_dask = GridSearchCV(estimator, grid, cv=3, n_jobs=-1).fit(X)
-                rows.append(timed_row(f"dask, {args.workers} workers, {label} (workers: {', '.join(trim)})", start, serial, serial_s, on_dask))
+                rows.append(
+                    timed_row(
+                        f"dask, {args.workers} workers, {label} (workers: {', '.join(trim)})",
+                        start,
+                        serial,
+                        serial_s,
+                        on_dask,
+                    )
+                )
     if args.more:
         # The same grid on a threaded Dask cluster and on joblib's own process pool (loky), for context.
-        with restored_environ(), LocalCluster(
-            n_workers=args.workers, threads_per_worker=1, processes=False, host="127.0.0.1", protocol="tcp",
-            dashboard_address=None,
-        ) as cluster, Client(cluster):
+        with (
+            restored_environ(),
+            LocalCluster(
+                n_workers=args.workers,
+                threads_per_worker=1,
+                processes=False,
+                host="127.0.0.1",
+                protocol="tcp",
+                dashboard_address=None,
+            ) as cluster,
+            Client(cluster),
+        ):
             start = time.perf_counter()
             with parallel_config(backend="dask"):
                 threaded = GridSearchCV(estimator, grid, cv=3, n_jobs=-1).fit(X)
-            rows.append(timed_row(f"dask, {args.workers} worker threads", start, serial, serial_s, threaded))
+            rows.append(
+                timed_row(
+                    f"dask, {args.workers} worker threads",
+                    start,
+                    serial,
+                    serial_s,
+                    threaded,
+                )
+            )
         for label in ["loky, cold", "loky, warm"]:
             start = time.perf_counter()
             on_loky = GridSearchCV(estimator, grid, cv=3, n_jobs=args.workers).fit(X)
-            rows.append(timed_row(f"joblib {label}, n_jobs={args.workers}", start, serial, serial_s, on_loky))
+            rows.append(
+                timed_row(
+                    f"joblib {label}, n_jobs={args.workers}",
+                    start,
+                    serial,
+                    serial_s,
+                    on_loky,
+                )
+            )
     print_table(
         f"GridSearchCV, 8 candidates x 3 folds, digits, {args.epochs} epochs; {args.workers} Dask worker processes "
         f"(torch threads per worker {worker_threads}) vs n_jobs=1 ({torch.get_num_threads()} torch threads); "

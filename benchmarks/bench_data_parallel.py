@@ -17,7 +17,6 @@ import warnings
 
 import numpy as np
 import torch
-
 from _common import load_mnist, print_table
 
 import skae
@@ -25,7 +24,14 @@ from skae import AutoencoderTransformer
 
 
 def estimator(epochs):
-    return AutoencoderTransformer(32, hidden_layer_sizes=(256,), batch_size=256, max_iter=epochs, tol=0.0, random_state=0)
+    return AutoencoderTransformer(
+        32,
+        hidden_layer_sizes=(256,),
+        batch_size=256,
+        max_iter=epochs,
+        tol=0.0,
+        random_state=0,
+    )
 
 
 def fit_timed(X, epochs):
@@ -37,7 +43,9 @@ def fit_timed(X, epochs):
 
 def run_rank(rank, world_size, port, rows, epochs, out):
     torch.set_num_threads(1)
-    torch.distributed.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world_size)
+    torch.distributed.init_process_group(
+        "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world_size
+    )
     try:
         X = load_mnist()[0][:rows]
         with skae.data_parallel():
@@ -45,7 +53,14 @@ def run_rank(rank, world_size, port, rows, epochs, out):
             torch.distributed.barrier()
             seconds, model = fit_timed(X, epochs)
         if rank == 0:
-            torch.save({"seconds": seconds, "loss_curve": model.loss_curve_, "codes": model.transform(X[:1000])}, out)
+            torch.save(
+                {
+                    "seconds": seconds,
+                    "loss_curve": model.loss_curve_,
+                    "codes": model.transform(X[:1000]),
+                },
+                out,
+            )
     finally:
         torch.distributed.destroy_process_group()
 
@@ -69,16 +84,36 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         out = f"{tmp}/rank0.pt"
         torch.multiprocessing.spawn(
-            run_rank, args=(args.processes, port, args.rows, args.epochs, out), nprocs=args.processes, join=True
+            run_rank,
+            args=(args.processes, port, args.rows, args.epochs, out),
+            nprocs=args.processes,
+            join=True,
         )
         parallel = torch.load(out, weights_only=False)
-    loss_diff = float(np.max(np.abs(np.array(parallel["loss_curve"]) - np.array(alone.loss_curve_)) / np.array(alone.loss_curve_)))
+    loss_diff = float(
+        np.max(
+            np.abs(np.array(parallel["loss_curve"]) - np.array(alone.loss_curve_))
+            / np.array(alone.loss_curve_)
+        )
+    )
     codes_diff = float(np.max(np.abs(parallel["codes"] - alone.transform(X[:1000]))))
     print_table(
         f"MNIST {args.rows} x 784, 784-256-32, batch 256, {args.epochs} epochs",
-        ["run", "wall s", "speedup", "max relative loss difference", "max code difference"],
         [
-            [f"1 process, {args.processes} torch threads", f"{alone_s:.2f}", "1.00", "", ""],
+            "run",
+            "wall s",
+            "speedup",
+            "max relative loss difference",
+            "max code difference",
+        ],
+        [
+            [
+                f"1 process, {args.processes} torch threads",
+                f"{alone_s:.2f}",
+                "1.00",
+                "",
+                "",
+            ],
             [
                 f"{args.processes} processes (gloo), 1 thread each, skae.data_parallel()",
                 f"{parallel['seconds']:.2f}",

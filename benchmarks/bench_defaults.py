@@ -40,7 +40,11 @@ from sklearn.preprocessing import StandardScaler
 
 from skae import VAE, AutoencoderTransformer, ContractiveAE, DenoisingAE, SparseAE
 
-DATASETS = {"digits": load_digits, "breast_cancer": load_breast_cancer, "wine": load_wine}
+DATASETS = {
+    "digits": load_digits,
+    "breast_cancer": load_breast_cancer,
+    "wine": load_wine,
+}
 
 
 def estimators(seed):
@@ -56,7 +60,13 @@ def estimators(seed):
 
 
 def pipeline_accuracy(step, X, y, seed):
-    pipe = Pipeline([("scale", StandardScaler()), ("ae", step), ("clf", LogisticRegression(max_iter=1000))])
+    pipe = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("ae", step),
+            ("clf", LogisticRegression(max_iter=1000)),
+        ]
+    )
     folds = StratifiedKFold(5, shuffle=True, random_state=seed)
     return float(np.mean(cross_val_score(pipe, X, y, cv=folds)))
 
@@ -81,14 +91,26 @@ def main(sets, out, seeds):
                         pca[n, seed] = pipeline_accuracy(PCA(n), X, y, seed)
             row = [name, label, f"{np.mean(accuracy):.4f}"]
             for n in (min(width, X.shape[1]), min(active, X.shape[1])):
-                diff = 100 * (np.array(accuracy) - [pca[n, seed] for seed in range(seeds)])
-                row += [f"PCA({n}) {np.mean([pca[n, seed] for seed in range(seeds)]):.4f}",
-                        f"{diff.mean():+.1f} ± {diff.std(ddof=1) if seeds > 1 else 0:.1f} [{diff.min():+.1f}, {diff.max():+.1f}]"]
+                diff = 100 * (
+                    np.array(accuracy) - [pca[n, seed] for seed in range(seeds)]
+                )
+                row += [
+                    f"PCA({n}) {np.mean([pca[n, seed] for seed in range(seeds)]):.4f}",
+                    f"{diff.mean():+.1f} ± {diff.std(ddof=1) if seeds > 1 else 0:.1f} [{diff.min():+.1f}, {diff.max():+.1f}]",
+                ]
             rows.append(row + [n_warnings, f"{seconds:.0f}"])
             print(" | ".join(str(v) for v in rows[-1]), flush=True)
-    header = ["data", "estimator (defaults)", f"accuracy, mean of {seeds} seeds", "PCA at code width",
-              "diff (points): mean ± sd [min, max]", "PCA at active units", "diff (points): mean ± sd [min, max]",
-              "warnings", "seconds"]
+    header = [
+        "data",
+        "estimator (defaults)",
+        f"accuracy, mean of {seeds} seeds",
+        "PCA at code width",
+        "diff (points): mean ± sd [min, max]",
+        "PCA at active units",
+        "diff (points): mean ± sd [min, max]",
+        "warnings",
+        "seconds",
+    ]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
     table = "\n".join(lines)

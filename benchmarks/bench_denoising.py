@@ -15,9 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.decomposition import PCA
-
 from _common import load_mnist, print_table
+from sklearn.decomposition import PCA
 
 from skae import AutoencoderTransformer, DenoisingAE
 
@@ -43,7 +42,14 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     X_train, _, X_test, _ = load_mnist()
-    common = dict(hidden_layer_sizes=(256,), loss="binary_crossentropy", batch_size=128, max_iter=args.epochs, tol=0.0, random_state=0)
+    common = dict(
+        hidden_layer_sizes=(256,),
+        loss="binary_crossentropy",
+        batch_size=128,
+        max_iter=args.epochs,
+        tol=0.0,
+        random_state=0,
+    )
     start = time.perf_counter()
     ae = AutoencoderTransformer(64, **common).fit(X_train)
     ae_seconds = time.perf_counter() - start
@@ -62,8 +68,19 @@ def main():
         }
         for name, reconstruction in results.items():
             mse = float(np.mean((np.clip(reconstruction, 0, 1) - X_test) ** 2))
-            seconds = {"DenoisingAE": dae_seconds, "AutoencoderTransformer": ae_seconds}.get(name, "")
-            rows.append([f"{noise} {level}", name, f"{mse:.4f}", f"{psnr(mse):.2f}", f"{seconds:.0f}" if seconds else ""])
+            seconds = {
+                "DenoisingAE": dae_seconds,
+                "AutoencoderTransformer": ae_seconds,
+            }.get(name, "")
+            rows.append(
+                [
+                    f"{noise} {level}",
+                    name,
+                    f"{mse:.4f}",
+                    f"{psnr(mse):.2f}",
+                    f"{seconds:.0f}" if seconds else "",
+                ]
+            )
         if noise == "masking":
             save_grid(noisy[:10], results["DenoisingAE"][:10], X_test[:10])
     print_table(
@@ -81,7 +98,9 @@ def save_grid(noisy, denoised, clean):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(3, len(clean), figsize=(len(clean), 3.3))
-    for row, (label, images) in enumerate([("noisy", noisy), ("DenoisingAE", denoised), ("original", clean)]):
+    for row, (label, images) in enumerate(
+        [("noisy", noisy), ("DenoisingAE", denoised), ("original", clean)]
+    ):
         for col, image in enumerate(images):
             axes[row, col].imshow(np.clip(image, 0, 1).reshape(28, 28), cmap="gray")
             axes[row, col].axis("off")

@@ -17,10 +17,9 @@ import warnings
 import numpy as np
 import torch
 import torch.nn.functional as F
+from _common import load_digits_scaled, load_mnist, print_table
 from sklearn.neural_network import MLPRegressor
 from torch import nn
-
-from _common import load_digits_scaled, load_mnist, print_table
 
 from skae import AutoencoderTransformer
 
@@ -62,8 +61,13 @@ def raw_loop(X, sizes, epochs, batch_size, fused, fused_loss=False):
 
 def skae_fit(X, sizes, epochs, batch_size):
     ae = AutoencoderTransformer(
-        sizes[-1], hidden_layer_sizes=tuple(sizes[1:-1]), batch_size=batch_size, alpha=0.0,
-        max_iter=epochs, tol=0.0, random_state=0,
+        sizes[-1],
+        hidden_layer_sizes=tuple(sizes[1:-1]),
+        batch_size=batch_size,
+        alpha=0.0,
+        max_iter=epochs,
+        tol=0.0,
+        random_state=0,
     )
     start = time.perf_counter()
     ae.fit(X)
@@ -74,8 +78,13 @@ def skorch_default(X, sizes, epochs, batch_size):
     from skorch import NeuralNetRegressor
 
     net = NeuralNetRegressor(
-        mirrored(sizes), max_epochs=epochs, batch_size=batch_size, lr=1e-3,
-        optimizer=torch.optim.Adam, train_split=None, verbose=0,
+        mirrored(sizes),
+        max_epochs=epochs,
+        batch_size=batch_size,
+        lr=1e-3,
+        optimizer=torch.optim.Adam,
+        train_split=None,
+        verbose=0,
     )
     start = time.perf_counter()
     net.fit(X, X)
@@ -88,8 +97,14 @@ def pyod_fit(X, sizes, epochs, batch_size):
     except ImportError:
         return float("nan")
     model = AutoEncoder(
-        epoch_num=epochs, batch_size=batch_size, hidden_neuron_list=list(sizes[1:]),
-        batch_norm=False, dropout_rate=0.0, preprocessing=False, verbose=0, device="cpu",
+        epoch_num=epochs,
+        batch_size=batch_size,
+        hidden_neuron_list=list(sizes[1:]),
+        batch_norm=False,
+        dropout_rate=0.0,
+        preprocessing=False,
+        verbose=0,
+        device="cpu",
     )
     start = time.perf_counter()
     model.fit(X)
@@ -102,9 +117,9 @@ FIXED_COST_CONTENDERS = {
     ).fit(X, X),
     # batch_size=200, MLPRegressor's "auto": the same one step per epoch (skae's
     # "auto" cuts 100 rows into 4 batches), so only the fixed cost differs.
-    "AutoencoderTransformer(10, max_iter=1, batch_size=200)": lambda X: AutoencoderTransformer(
-        10, max_iter=1, batch_size=200, random_state=0
-    ).fit(X),
+    "AutoencoderTransformer(10, max_iter=1, batch_size=200)": lambda X: (
+        AutoencoderTransformer(10, max_iter=1, batch_size=200, random_state=0).fit(X)
+    ),
 }
 
 
@@ -138,12 +153,23 @@ def fixed_cost(threads, rounds=3):
     for _ in range(rounds):
         for name in FIXED_COST_CONTENDERS:
             out = subprocess.run(
-                [sys.executable, __file__, "--threads", str(threads), "--fixed-cost-of", name],
-                check=True, capture_output=True, text=True,
+                [
+                    sys.executable,
+                    __file__,
+                    "--threads",
+                    str(threads),
+                    "--fixed-cost-of",
+                    name,
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
             ).stdout
             best[name] = min(best.get(name, np.inf), float(out.split()[-1]))
     reference = best["MLPRegressor(hidden_layer_sizes=(100,), max_iter=1)"]
-    return [[name, seconds * 1e3, seconds / reference] for name, seconds in best.items()]
+    return [
+        [name, seconds * 1e3, seconds / reference] for name, seconds in best.items()
+    ]
 
 
 def latency(n_repeats=2000):
@@ -152,10 +178,15 @@ def latency(n_repeats=2000):
     X, _ = load_digits_scaled()
     X = X.astype(np.float64)
     pca = PCA(8).fit(X)
-    ae = AutoencoderTransformer(8, hidden_layer_sizes=(32,), max_iter=2, random_state=0).fit(X)
+    ae = AutoencoderTransformer(
+        8, hidden_layer_sizes=(32,), max_iter=2, random_state=0
+    ).fit(X)
     row = X[:1]
     times = {}
-    for name, fn in [("PCA.transform", pca.transform), ("AutoencoderTransformer.transform", ae.transform)]:
+    for name, fn in [
+        ("PCA.transform", pca.transform),
+        ("AutoencoderTransformer.transform", ae.transform),
+    ]:
         for _ in range(100):
             fn(row)
         start = time.perf_counter()
@@ -190,17 +221,46 @@ def main():
             for label, fn in [
                 ("raw", lambda: raw_loop(X, sizes, epochs, 256, fused=None)),
                 ("raw fused Adam", lambda: raw_loop(X, sizes, epochs, 256, fused=True)),
-                ("raw fused Adam, F.mse_loss", lambda: raw_loop(X, sizes, epochs, 256, fused=True, fused_loss=True)),
+                (
+                    "raw fused Adam, F.mse_loss",
+                    lambda: raw_loop(
+                        X, sizes, epochs, 256, fused=True, fused_loss=True
+                    ),
+                ),
                 ("skae", lambda: skae_fit(X, sizes, epochs, 256)),
-                ("skorch default", lambda: skorch_default(X, sizes, max(1, epochs // 10 if len(X) < 5000 else epochs), 256)),
-                ("PyOD AutoEncoder", lambda: pyod_fit(X, sizes, max(1, epochs // 10 if len(X) < 5000 else epochs), 256)),
+                (
+                    "skorch default",
+                    lambda: skorch_default(
+                        X, sizes, max(1, epochs // 10 if len(X) < 5000 else epochs), 256
+                    ),
+                ),
+                (
+                    "PyOD AutoEncoder",
+                    lambda: pyod_fit(
+                        X, sizes, max(1, epochs // 10 if len(X) < 5000 else epochs), 256
+                    ),
+                ),
             ]:
                 times[label] = min(times.get(label, np.inf), fn())
         for label, seconds in times.items():
-            rows.append([name, label, seconds * 1e3, seconds / times["raw"], seconds / times["raw fused Adam"]])
+            rows.append(
+                [
+                    name,
+                    label,
+                    seconds * 1e3,
+                    seconds / times["raw"],
+                    seconds / times["raw fused Adam"],
+                ]
+            )
     print_table(
         f"Fit time per epoch, batch 256, {args.threads} thread(s) (best of 2)",
-        ["data / net", "trainer", "ms per epoch", "x raw loop", "x raw loop, fused Adam"],
+        [
+            "data / net",
+            "trainer",
+            "ms per epoch",
+            "x raw loop",
+            "x raw loop, fused Adam",
+        ],
         rows,
         args.out,
     )
@@ -211,7 +271,12 @@ def main():
         args.out,
     )
     lat = latency()
-    print_table("One-row transform latency", ["method", "µs per call"], [[k, v] for k, v in lat.items()], args.out)
+    print_table(
+        "One-row transform latency",
+        ["method", "µs per call"],
+        [[k, v] for k, v in lat.items()],
+        args.out,
+    )
 
 
 if __name__ == "__main__":

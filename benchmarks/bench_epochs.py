@@ -14,9 +14,8 @@ import time
 import warnings
 
 import torch
-from skorch.callbacks import Callback
-
 from _common import load_mnist, print_table
+from skorch.callbacks import Callback
 
 from skae import AutoencoderTransformer
 
@@ -45,8 +44,15 @@ class EpochClock(Callback):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--threads", type=int, default=None, help="default: torch's default")
-    parser.add_argument("--budget-s", type=float, default=float("inf"), help="stop after this many seconds")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="default: torch's default"
+    )
+    parser.add_argument(
+        "--budget-s",
+        type=float,
+        default=float("inf"),
+        help="stop after this many seconds",
+    )
     parser.add_argument("--label", default="skae")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
@@ -55,8 +61,14 @@ def main():
     X = load_mnist()[0]
     clock = EpochClock(args.budget_s)
     AutoencoderTransformer(
-        32, hidden_layer_sizes=(512, 256), loss="binary_crossentropy", batch_size=256,
-        max_iter=args.epochs, tol=0.0, random_state=0, callbacks=[clock],
+        32,
+        hidden_layer_sizes=(512, 256),
+        loss="binary_crossentropy",
+        batch_size=256,
+        max_iter=args.epochs,
+        tol=0.0,
+        random_state=0,
+        callbacks=[clock],
     ).fit(X)
     print_table(
         f"{args.label}: seconds per epoch, image_search model on MNIST, {torch.get_num_threads()} thread(s)",

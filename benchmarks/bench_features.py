@@ -20,6 +20,7 @@ import warnings
 
 import numpy as np
 import torch
+from _common import load_mnist, print_table
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, PredefinedSplit
@@ -28,31 +29,81 @@ from sklearn.preprocessing import MaxAbsScaler
 from skorch.callbacks import LRScheduler
 from torch.optim.lr_scheduler import LambdaLR
 
-from _common import load_mnist, print_table
-
 from skae import AutoencoderTransformer, ContractiveAE, DenoisingAE, SparseAE
 
 warnings.simplefilter("ignore")
 
 
-def models(epochs, device="cpu", alpha=1e-4, batch_size=128, learning_rate=1e-3, decay_after_half=None, seed=0):
-    schedule = [("lr", _decay_after_half(epochs, decay_after_half))] if decay_after_half else None
+def models(
+    epochs,
+    device="cpu",
+    alpha=1e-4,
+    batch_size=128,
+    learning_rate=1e-3,
+    decay_after_half=None,
+    seed=0,
+):
+    schedule = (
+        [("lr", _decay_after_half(epochs, decay_after_half))]
+        if decay_after_half
+        else None
+    )
     common = dict(
-        hidden_layer_sizes=(), batch_size=batch_size, learning_rate_init=learning_rate, max_iter=epochs, tol=0.0,
-        alpha=alpha, random_state=seed, device=device, callbacks=schedule,
+        hidden_layer_sizes=(),
+        batch_size=batch_size,
+        learning_rate_init=learning_rate,
+        max_iter=epochs,
+        tol=0.0,
+        alpha=alpha,
+        random_state=seed,
+        device=device,
+        callbacks=schedule,
     )
     return {
         "raw pixels": None,
         "PCA (100)": PCA(100, random_state=0),
-        "AutoencoderTransformer (1000 linear units)": AutoencoderTransformer(1000, **common),
-        "SparseAE k=10, by magnitude": SparseAE(1000, k=10, transform_k_factor=3.0, k_anneal_fraction=0.5, k_selection="magnitude", **common),
-        "SparseAE k=25, by magnitude": SparseAE(1000, k=25, transform_k_factor=3.0, k_anneal_fraction=0.5, k_selection="magnitude", **common),
-        "SparseAE k=40, by magnitude": SparseAE(1000, k=40, transform_k_factor=3.0, k_anneal_fraction=0.5, k_selection="magnitude", **common),
-        "SparseAE k=10, by value": SparseAE(1000, k=10, transform_k_factor=3.0, k_anneal_fraction=0.5, **common),
-        "SparseAE k=25, by value": SparseAE(1000, k=25, transform_k_factor=3.0, k_anneal_fraction=0.5, **common),
-        "SparseAE k=40, by value": SparseAE(1000, k=40, transform_k_factor=3.0, k_anneal_fraction=0.5, **common),
-        "DenoisingAE (1000 linear units, masking 0.25)": DenoisingAE(1000, noise="masking", noise_level=0.25, **common),
-        "ContractiveAE (1000, sigmoid)": ContractiveAE(1000, contractive_weight=0.1, **common),
+        "AutoencoderTransformer (1000 linear units)": AutoencoderTransformer(
+            1000, **common
+        ),
+        "SparseAE k=10, by magnitude": SparseAE(
+            1000,
+            k=10,
+            transform_k_factor=3.0,
+            k_anneal_fraction=0.5,
+            k_selection="magnitude",
+            **common,
+        ),
+        "SparseAE k=25, by magnitude": SparseAE(
+            1000,
+            k=25,
+            transform_k_factor=3.0,
+            k_anneal_fraction=0.5,
+            k_selection="magnitude",
+            **common,
+        ),
+        "SparseAE k=40, by magnitude": SparseAE(
+            1000,
+            k=40,
+            transform_k_factor=3.0,
+            k_anneal_fraction=0.5,
+            k_selection="magnitude",
+            **common,
+        ),
+        "SparseAE k=10, by value": SparseAE(
+            1000, k=10, transform_k_factor=3.0, k_anneal_fraction=0.5, **common
+        ),
+        "SparseAE k=25, by value": SparseAE(
+            1000, k=25, transform_k_factor=3.0, k_anneal_fraction=0.5, **common
+        ),
+        "SparseAE k=40, by value": SparseAE(
+            1000, k=40, transform_k_factor=3.0, k_anneal_fraction=0.5, **common
+        ),
+        "DenoisingAE (1000 linear units, masking 0.25)": DenoisingAE(
+            1000, noise="masking", noise_level=0.25, **common
+        ),
+        "ContractiveAE (1000, sigmoid)": ContractiveAE(
+            1000, contractive_weight=0.1, **common
+        ),
     }
 
 
@@ -97,7 +148,13 @@ def main():
     X_train, y_train, X_test, y_test = load_mnist()
     rows = []
     settings = models(
-        args.epochs, args.device, args.alpha, args.batch_size, args.learning_rate, args.decay_after_half, args.seed
+        args.epochs,
+        args.device,
+        args.alpha,
+        args.batch_size,
+        args.learning_rate,
+        args.decay_after_half,
+        args.seed,
     )
     for name, model in settings.items():
         if args.only and name not in args.only:
@@ -115,14 +172,28 @@ def main():
         C = classifier.best_params_["logisticregression__C"]
         validation_error = 100 * (1 - classifier.best_score_)
         rows.append(
-            [name, f"{error:.2f}", f"{validation_error:.2f}", f"{C:g}", f"{fit_seconds:.0f}", f"{time.perf_counter() - start:.0f}"]
+            [
+                name,
+                f"{error:.2f}",
+                f"{validation_error:.2f}",
+                f"{C:g}",
+                f"{fit_seconds:.0f}",
+                f"{time.perf_counter() - start:.0f}",
+            ]
         )
         print(rows[-1], flush=True)
     print_table(
         f"MNIST features + MaxAbsScaler + LogisticRegression, C on validation ({args.epochs} epochs per autoencoder, "
         f"alpha={args.alpha:g}, batch {args.batch_size}, learning rate {args.learning_rate:g}, "
         f"decay after half {args.decay_after_half}, seed {args.seed})",
-        ["features", "test error %", "validation error %", "C", "feature fit s", "classifier s"],
+        [
+            "features",
+            "test error %",
+            "validation error %",
+            "C",
+            "feature fit s",
+            "classifier s",
+        ],
         rows,
         args.out,
     )

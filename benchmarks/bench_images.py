@@ -40,10 +40,9 @@ from functools import partial
 
 import numpy as np
 import torch
+from _common import load_mnist, print_table
 from sklearn.decomposition import PCA
 from sklearn.neighbors import NearestNeighbors
-
-from _common import load_mnist, print_table
 
 from skae import VAE, AutoencoderTransformer, DenoisingAE
 from skae.nn import ConvDecoder, ConvEncoder
@@ -86,9 +85,18 @@ def precision_at_10(database, database_labels, queries, query_labels):
 
 
 def reconstruction_models(args, k):
-    common = dict(loss="binary_crossentropy", batch_size=256, max_iter=args.epochs, tol=0.0, random_state=0, device=args.device)
+    common = dict(
+        loss="binary_crossentropy",
+        batch_size=256,
+        max_iter=args.epochs,
+        tol=0.0,
+        random_state=0,
+        device=args.device,
+    )
     return {
-        "MLP 784-512-256-k": AutoencoderTransformer(k, hidden_layer_sizes=(512, 256), **common),
+        "MLP 784-512-256-k": AutoencoderTransformer(
+            k, hidden_layer_sizes=(512, 256), **common
+        ),
         "conv 32-64-128": AutoencoderTransformer(k, **conv_networks(), **common),
     }
 
@@ -104,21 +112,52 @@ def recon_and_search(args, data, sections):
         pca_error = mse(pca.inverse_transform(pca.transform(X_test)), X_test)
         recon_rows.append([k, "PCA", f"{pca_error:.5f}", "1.00x", k * (784 + 1), "-"])
         if "search" in sections:
-            search_rows.append([f"PCA", k, f"{precision_at_10(pca.transform(X_train), y_train, pca.transform(X_test), y_test):.3f}"])
+            search_rows.append(
+                [
+                    "PCA",
+                    k,
+                    f"{precision_at_10(pca.transform(X_train), y_train, pca.transform(X_test), y_test):.3f}",
+                ]
+            )
         for name, model in reconstruction_models(args, k).items():
             model, per_epoch = fit_timed(model, X_train)
             error = mse(model.reconstruct(X_test), X_test)
-            recon_rows.append([k, name, f"{error:.5f}", f"{error / pca_error:.2f}x", n_parameters(model), f"{per_epoch:.2f}"])
+            recon_rows.append(
+                [
+                    k,
+                    name,
+                    f"{error:.5f}",
+                    f"{error / pca_error:.2f}x",
+                    n_parameters(model),
+                    f"{per_epoch:.2f}",
+                ]
+            )
             print(recon_rows[-1], flush=True)
             if "search" in sections:
-                codes_train, codes_test = model.transform(X_train), model.transform(X_test)
-                search_rows.append([name, k, f"{precision_at_10(codes_train, y_train, codes_test, y_test):.3f}"])
+                codes_train, codes_test = (
+                    model.transform(X_train),
+                    model.transform(X_test),
+                )
+                search_rows.append(
+                    [
+                        name,
+                        k,
+                        f"{precision_at_10(codes_train, y_train, codes_test, y_test):.3f}",
+                    ]
+                )
                 print(search_rows[-1], flush=True)
     scale = f"{len(X_train)} train / {len(X_test)} test images, {args.epochs} epochs, device {args.device}"
     if "recon" in sections:
         print_table(
             f"MNIST held-out reconstruction ({scale})",
-            ["n_components", "model", "MSE per pixel", "/ PCA", "parameters", "fit s / epoch"],
+            [
+                "n_components",
+                "model",
+                "MSE per pixel",
+                "/ PCA",
+                "parameters",
+                "fit s / epoch",
+            ],
             recon_rows,
             args.out,
         )
@@ -140,26 +179,60 @@ def corrupt(X, noise, level, rng):
 def denoise(args, data):
     X_train, _, X_test, _ = data
     common = dict(
-        loss="binary_crossentropy", batch_size=128, max_iter=args.denoise_epochs, tol=0.0, random_state=0, device=args.device
+        loss="binary_crossentropy",
+        batch_size=128,
+        max_iter=args.denoise_epochs,
+        tol=0.0,
+        random_state=0,
+        device=args.device,
     )
     rows = []
     for noise, level in [("masking", 0.5), ("gaussian", 0.3)]:
         noisy = corrupt(X_test, noise, level, np.random.RandomState(1))
         error = mse(np.clip(noisy, 0, 1), X_test)
-        rows.append([f"{noise} {level}", "noisy input", f"{error:.4f}", f"{psnr(error):.1f}", "-", "-"])
+        rows.append(
+            [
+                f"{noise} {level}",
+                "noisy input",
+                f"{error:.4f}",
+                f"{psnr(error):.1f}",
+                "-",
+                "-",
+            ]
+        )
         models = {
-            "MLP DenoisingAE 784-256-64": DenoisingAE(64, noise=noise, noise_level=level, hidden_layer_sizes=(256,), **common),
-            "conv DenoisingAE 32-64-128": DenoisingAE(64, noise=noise, noise_level=level, **conv_networks(), **common),
+            "MLP DenoisingAE 784-256-64": DenoisingAE(
+                64, noise=noise, noise_level=level, hidden_layer_sizes=(256,), **common
+            ),
+            "conv DenoisingAE 32-64-128": DenoisingAE(
+                64, noise=noise, noise_level=level, **conv_networks(), **common
+            ),
         }
         for name, model in models.items():
             model, per_epoch = fit_timed(model, X_train)
             error = mse(np.clip(model.reconstruct(noisy), 0, 1), X_test)
-            rows.append([f"{noise} {level}", name, f"{error:.4f}", f"{psnr(error):.1f}", n_parameters(model), f"{per_epoch:.2f}"])
+            rows.append(
+                [
+                    f"{noise} {level}",
+                    name,
+                    f"{error:.4f}",
+                    f"{psnr(error):.1f}",
+                    n_parameters(model),
+                    f"{per_epoch:.2f}",
+                ]
+            )
             print(rows[-1], flush=True)
     print_table(
         f"MNIST denoising, 64 code units ({len(X_train)} train / {len(X_test)} test, {args.denoise_epochs} epochs, "
         f"device {args.device})",
-        ["corruption", "model", "MSE to clean", "PSNR dB", "parameters", "fit s / epoch"],
+        [
+            "corruption",
+            "model",
+            "MSE to clean",
+            "PSNR dB",
+            "parameters",
+            "fit s / epoch",
+        ],
         rows,
         args.out,
     )
@@ -168,7 +241,14 @@ def denoise(args, data):
 def vae(args, n_train, n_test):
     X_train, _, X_test, _ = load_mnist(binarize="stochastic")
     X_train, X_test = X_train[:n_train], X_test[: min(n_test, args.vae_test_rows)]
-    common = dict(likelihood="bernoulli", batch_size=100, max_iter=args.epochs, tol=0.0, random_state=0, device=args.device)
+    common = dict(
+        likelihood="bernoulli",
+        batch_size=100,
+        max_iter=args.epochs,
+        tol=0.0,
+        random_state=0,
+        device=args.device,
+    )
     models = {
         "MLP VAE 784-400-40": VAE(40, hidden_layer_sizes=(400,), **common),
         "conv VAE 32-64-128": VAE(40, **conv_networks(), **common),
@@ -178,12 +258,28 @@ def vae(args, n_train, n_test):
         model, per_epoch = fit_timed(model, X_train)
         elbo = model.score_samples(X_test).mean()
         iwae = model.score_samples(X_test, n_samples=args.k).mean()
-        rows.append([name, f"{elbo:.2f}", f"{iwae:.2f}", n_parameters(model), f"{per_epoch:.2f}", model.n_active_units_])
+        rows.append(
+            [
+                name,
+                f"{elbo:.2f}",
+                f"{iwae:.2f}",
+                n_parameters(model),
+                f"{per_epoch:.2f}",
+                model.n_active_units_,
+            ]
+        )
         print(rows[-1], flush=True)
     print_table(
         f"Binarized MNIST (static, stochastic), test log-likelihood bounds on {len(X_test)} test images, nats "
         f"({len(X_train)} train, {args.epochs} epochs, device {args.device})",
-        ["model", "ELBO", f"IWAE K={args.k}", "parameters", "fit s / epoch", "active units"],
+        [
+            "model",
+            "ELBO",
+            f"IWAE K={args.k}",
+            "parameters",
+            "fit s / epoch",
+            "active units",
+        ],
         rows,
         args.out,
     )
@@ -198,9 +294,13 @@ def main():
     parser.add_argument("--n-test", type=int, default=10000)
     parser.add_argument("--only", default="recon,search,denoise,vae")
     parser.add_argument("--components", default="2,8,16,32")
-    parser.add_argument("--k", type=int, default=1000, help="importance samples for the VAE's bound")
+    parser.add_argument(
+        "--k", type=int, default=1000, help="importance samples for the VAE's bound"
+    )
     parser.add_argument("--vae-test-rows", type=int, default=2000)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads (default: torch's)"
+    )
     parser.add_argument("--out", default=None, help="append the tables to this file")
     args = parser.parse_args()
     args.components = [int(k) for k in args.components.split(",")]
@@ -210,11 +310,23 @@ def main():
         parser.error(f"unknown --only sections {sorted(unknown)}")
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}"
-          + (f" ({torch.cuda.get_device_name()})" if args.device.startswith("cuda") else ""), flush=True)
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}"
+        + (
+            f" ({torch.cuda.get_device_name()})"
+            if args.device.startswith("cuda")
+            else ""
+        ),
+        flush=True,
+    )
 
     X_train, y_train, X_test, y_test = load_mnist()
-    data = X_train[: args.n_train], y_train[: args.n_train], X_test[: args.n_test], y_test[: args.n_test]
+    data = (
+        X_train[: args.n_train],
+        y_train[: args.n_train],
+        X_test[: args.n_test],
+        y_test[: args.n_test],
+    )
     start = time.perf_counter()
     if sections & {"recon", "search"}:
         recon_and_search(args, data, sections)

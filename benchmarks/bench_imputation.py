@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 import torch
+from _common import DATA, load_mnist, print_table
 from scipy.stats import rankdata
 from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.ensemble import ExtraTreesRegressor
@@ -23,8 +24,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-
-from _common import DATA, load_mnist, print_table
 
 from skae import AutoencoderImputer
 
@@ -36,7 +35,11 @@ def imputers(seed, n_features):
         "mean": SimpleImputer(),
         "KNN (k=5)": KNNImputer(),
         "Iterative BayesianRidge": IterativeImputer(max_iter=10, random_state=seed),
-        "Iterative ExtraTrees": IterativeImputer(ExtraTreesRegressor(n_estimators=10, random_state=seed), max_iter=10, random_state=seed),
+        "Iterative ExtraTrees": IterativeImputer(
+            ExtraTreesRegressor(n_estimators=10, random_state=seed),
+            max_iter=10,
+            random_state=seed,
+        ),
         "skae AutoencoderImputer": AutoencoderImputer(random_state=seed),
     }
     if n_features > 100:
@@ -88,13 +91,22 @@ def main():
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--fraction", type=float, default=0.2)
     parser.add_argument("--datasets", nargs="*", default=None)
-    parser.add_argument("--imputers", nargs="*", default=None, help="run only these columns (ranks are then among them)")
+    parser.add_argument(
+        "--imputers",
+        nargs="*",
+        default=None,
+        help="run only these columns (ranks are then among them)",
+    )
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     torch.set_num_threads(1)
 
     rmse_rows, accuracy_rows, all_rmse = [], [], []
-    names = [name for name in imputers(0, 1) if args.imputers is None or name in args.imputers]
+    names = [
+        name
+        for name in imputers(0, 1)
+        if args.imputers is None or name in args.imputers
+    ]
     seconds = dict.fromkeys(names, 0.0)
     for dataset, X, y in datasets(args.datasets):
         scores = {name: [] for name in names}
@@ -109,7 +121,9 @@ def main():
                 scores[name].append(rmse_on_hidden(filled, X, mask))
         means = [np.mean(scores[n]) if scores[n] else np.nan for n in names]
         all_rmse.append(means)
-        rmse_rows.append([dataset] + [f"{m:.4f}" if np.isfinite(m) else "n/a" for m in means])
+        rmse_rows.append(
+            [dataset] + [f"{m:.4f}" if np.isfinite(m) else "n/a" for m in means]
+        )
         print(rmse_rows[-1], flush=True)
         if y is not None and dataset != "MNIST (2000 rows)":
             accuracy_rows.append([dataset] + downstream(X, y, args.fraction, names))
@@ -135,11 +149,15 @@ def main():
 
 def downstream(X, y, fraction, names):
     X_missing, _ = hide_cells(X, fraction, seed=0)
-    X_train, X_test, y_train, y_test = train_test_split(X_missing, y, test_size=0.25, random_state=0, stratify=y)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X_missing, y, test_size=0.25, random_state=0, stratify=y
+    )
     accuracies = []
     for name in names:
         imputer = imputers(0, X.shape[1])[name]
-        pipe = make_pipeline(imputer, StandardScaler(), LogisticRegression(max_iter=2000))
+        pipe = make_pipeline(
+            imputer, StandardScaler(), LogisticRegression(max_iter=2000)
+        )
         accuracies.append(f"{pipe.fit(X_train, y_train).score(X_test, y_test):.3f}")
     return accuracies
 

@@ -38,7 +38,13 @@ warnings.simplefilter("ignore")
 
 TABLES = ("adult", "breast", "wine", "letter", "spam")
 CLASS_COLUMN = {"breast": 9, "wine": 12, "letter": 0, "spam": 57}
-KIND = {"real": "real", "pos": "positive", "count": "count", "cat": "categorical", "ordinal": "ordinal"}
+KIND = {
+    "real": "real",
+    "pos": "positive",
+    "count": "count",
+    "cat": "categorical",
+    "ordinal": "ordinal",
+}
 
 
 def load_table(root, name, masks, max_rows=None):
@@ -47,7 +53,9 @@ def load_table(root, name, masks, max_rows=None):
     types = pd.read_csv(root / name / "data_types.csv")
     hidden = {}
     for k in masks:
-        cells = np.loadtxt(root / name / f"missing20_{k}.csv", delimiter=",", dtype=int) - 1
+        cells = (
+            np.loadtxt(root / name / f"missing20_{k}.csv", delimiter=",", dtype=int) - 1
+        )
         hidden[k] = np.zeros(X.shape, dtype=bool)
         hidden[k][cells[:, 0], cells[:, 1]] = True
     # Cells missing in the original table (adult, breast) are never scored.
@@ -55,7 +63,12 @@ def load_table(root, name, masks, max_rows=None):
     if max_rows is not None and max_rows < len(X):
         rows = np.sort(np.random.RandomState(0).choice(len(X), max_rows, replace=False))
         X, hidden = X[rows], {k: mask[rows] for k, mask in hidden.items()}
-    return X, [KIND[t] for t in types["type"]], types["nclass"].fillna(0).astype(int).tolist(), hidden
+    return (
+        X,
+        [KIND[t] for t in types["type"]],
+        types["nclass"].fillna(0).astype(int).tolist(),
+        hidden,
+    )
 
 
 def hivae_error(X, filled, hidden, kinds, n_levels):
@@ -72,7 +85,9 @@ def hivae_error(X, filled, hidden, kinds, n_levels):
             errors.append(np.mean(np.abs(truth - guess)) / n_levels[j])
         else:
             span = np.nanmax(X[:, j]) - np.nanmin(X[:, j])
-            errors.append(np.sqrt(np.mean((truth - guess) ** 2)) / (span if span > 0 else 1.0))
+            errors.append(
+                np.sqrt(np.mean((truth - guess) ** 2)) / (span if span > 0 else 1.0)
+            )
     return float(np.mean(errors)), errors
 
 
@@ -80,7 +95,11 @@ def categorical_accuracy(X, filled, hidden, kinds):
     """Accuracy on the hidden cells of all categorical columns together (NaN without any)."""
     columns = [j for j, kind in enumerate(kinds) if kind == "categorical"]
     cells = hidden[:, columns]
-    return float(np.mean(X[:, columns][cells] == filled[:, columns][cells])) if cells.any() else np.nan
+    return (
+        float(np.mean(X[:, columns][cells] == filled[:, columns][cells]))
+        if cells.any()
+        else np.nan
+    )
 
 
 # ------------------------------------------------------------------ imputers: (X with NaN, kinds, seed) -> filled
@@ -88,7 +107,9 @@ def mean_mode(X, kinds, seed):
     filled = X.copy()
     strategy = {"categorical": "most_frequent", "ordinal": "median"}
     for j, kind in enumerate(kinds):
-        imputer = SimpleImputer(strategy=strategy.get(kind, "mean"), keep_empty_features=True)
+        imputer = SimpleImputer(
+            strategy=strategy.get(kind, "mean"), keep_empty_features=True
+        )
         filled[:, [j]] = imputer.fit_transform(X[:, [j]])
     return filled
 
@@ -96,7 +117,9 @@ def mean_mode(X, kinds, seed):
 def knn_one_hot(X, kinds, seed):
     codes, layout = one_hot(X, kinds)
     centre, spread = np.nanmean(codes, axis=0), np.nanstd(codes, axis=0)
-    numeric = np.array([kind != "categorical" for kind, _, _ in layout_columns(layout, codes.shape[1])])
+    numeric = np.array(
+        [kind != "categorical" for kind, _, _ in layout_columns(layout, codes.shape[1])]
+    )
     spread = np.where(numeric & (spread > 0), spread, 1.0)
     centre = np.where(numeric, centre, 0.0)
     filled = KNNImputer().fit_transform((codes - centre) / spread) * spread + centre
@@ -104,12 +127,16 @@ def knn_one_hot(X, kinds, seed):
 
 
 def missforest(X, kinds, seed):
-    return MissForest([kind == "categorical" for kind in kinds], random_state=seed).fit_transform(X)
+    return MissForest(
+        [kind == "categorical" for kind in kinds], random_state=seed
+    ).fit_transform(X)
 
 
 def skae_before(X, kinds, seed):
     codes, layout = one_hot(X, kinds)
-    return from_one_hot(AutoencoderImputer(random_state=seed).fit_transform(codes), layout, X)
+    return from_one_hot(
+        AutoencoderImputer(random_state=seed).fit_transform(codes), layout, X
+    )
 
 
 def skae_mixed_imputer(seed, kinds):
@@ -124,14 +151,21 @@ def skae_mixed_imputer(seed, kinds):
 
 
 def skae_mixed(X, kinds, seed):
-    imputer = skae_mixed_imputer(seed, {j: kind for j, kind in enumerate(kinds) if kind == "positive"})
+    imputer = skae_mixed_imputer(
+        seed, {j: kind for j, kind in enumerate(kinds) if kind == "positive"}
+    )
     if imputer is None:
         return None
     return imputer.fit_transform(typed_frame(X, kinds)).astype(np.float64).to_numpy()
 
 
-IMPUTERS = {"mean": mean_mode, "knn": knn_one_hot, "missforest": missforest, "skae-before": skae_before,
-            "skae-mixed": skae_mixed}
+IMPUTERS = {
+    "mean": mean_mode,
+    "knn": knn_one_hot,
+    "missforest": missforest,
+    "skae-before": skae_before,
+    "skae-mixed": skae_mixed,
+}
 
 
 # ------------------------------------------------------------------------------------------------- encodings
@@ -144,7 +178,9 @@ def typed_frame(X, kinds):
             values = values.astype("Int64")
         elif kind in ("categorical", "ordinal"):
             levels = np.unique(X[~np.isnan(X[:, j]), j])
-            values = pd.Series(pd.Categorical(values, categories=levels, ordered=kind == "ordinal"))
+            values = pd.Series(
+                pd.Categorical(values, categories=levels, ordered=kind == "ordinal")
+            )
         columns[j] = values
     return pd.DataFrame(columns)
 
@@ -173,7 +209,7 @@ def from_one_hot(codes, layout, X):
     observed cells as they were."""
     filled, start = np.empty(X.shape), 0
     for j, (kind, levels, width) in enumerate(layout):
-        block = codes[:, start:start + width]
+        block = codes[:, start : start + width]
         if kind == "categorical":
             filled[:, j] = levels[block.argmax(axis=1)]
         elif kind == "ordinal":
@@ -199,18 +235,29 @@ def impute(name, X_missing, kinds, seed):
     start = time.perf_counter()
     filled = IMPUTERS[name](X_missing, kinds, seed)
     seconds = time.perf_counter() - start
-    return (None, seconds) if filled is None else (to_levels(filled, X_missing, kinds), seconds)
+    return (
+        (None, seconds)
+        if filled is None
+        else (to_levels(filled, X_missing, kinds), seconds)
+    )
 
 
 def downstream_accuracy(features, y):
-    train, test = train_test_split(np.arange(len(y)), test_size=0.3, random_state=0, stratify=y)
-    model = HistGradientBoostingClassifier(random_state=0).fit(features[train], y[train])
+    train, test = train_test_split(
+        np.arange(len(y)), test_size=0.3, random_state=0, stratify=y
+    )
+    model = HistGradientBoostingClassifier(random_state=0).fit(
+        features[train], y[train]
+    )
     return float(model.score(features[test], y[test]))
 
 
 def run_table(root, table, args):
     X, kinds, n_levels, hidden = load_table(root, table, args.masks, args.max_rows)
-    results = {name: {"error": [], "cat": [], "seconds": [], "downstream": []} for name in args.imputers}
+    results = {
+        name: {"error": [], "cat": [], "seconds": [], "downstream": []}
+        for name in args.imputers
+    }
     target = CLASS_COLUMN.get(table) if args.downstream else None
     for k, mask in hidden.items():
         X_missing = np.where(mask, np.nan, X)
@@ -219,14 +266,31 @@ def run_table(root, table, args):
             filled, seconds = impute(name, X_missing, kinds, seed=k)
             if filled is None:
                 continue
-            results[name]["error"].append(hivae_error(X, filled, mask, kinds, n_levels)[0])
+            results[name]["error"].append(
+                hivae_error(X, filled, mask, kinds, n_levels)[0]
+            )
             results[name]["cat"].append(categorical_accuracy(X, filled, mask, kinds))
             results[name]["seconds"].append(seconds)
             if target is not None:
-                imputed, _ = impute(name, features, kinds[:target] + kinds[target + 1:], seed=k)
-                results[name]["downstream"].append(downstream_accuracy(imputed, X[:, target]))
-            print(table, k, name, f"error {results[name]['error'][-1]:.4f}", f"{seconds:.1f} s", flush=True)
-    complete = downstream_accuracy(np.delete(X, target, axis=1), X[:, target]) if target is not None else np.nan
+                imputed, _ = impute(
+                    name, features, kinds[:target] + kinds[target + 1 :], seed=k
+                )
+                results[name]["downstream"].append(
+                    downstream_accuracy(imputed, X[:, target])
+                )
+            print(
+                table,
+                k,
+                name,
+                f"error {results[name]['error'][-1]:.4f}",
+                f"{seconds:.1f} s",
+                flush=True,
+            )
+    complete = (
+        downstream_accuracy(np.delete(X, target, axis=1), X[:, target])
+        if target is not None
+        else np.nan
+    )
     return results, complete
 
 
@@ -235,9 +299,19 @@ def summary_rows(results, complete):
     for name, measures in results.items():
         if not measures["error"]:
             continue
-        mean = {key: float(np.nanmean(values)) if values else np.nan for key, values in measures.items()}
-        rows.append([name, f"{mean['error']:.4f} ± {np.std(measures['error']):.4f}", mean["cat"], mean["downstream"],
-                     mean["seconds"]])
+        mean = {
+            key: float(np.nanmean(values)) if values else np.nan
+            for key, values in measures.items()
+        }
+        rows.append(
+            [
+                name,
+                f"{mean['error']:.4f} ± {np.std(measures['error']):.4f}",
+                mean["cat"],
+                mean["downstream"],
+                mean["seconds"],
+            ]
+        )
     if np.isfinite(complete):
         rows.append(["(complete table)", "", "", complete, ""])
     return rows
@@ -247,9 +321,18 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", nargs="?", default=str(DATA / "mixed"))
     parser.add_argument("--tables", nargs="*", default=list(TABLES), choices=TABLES)
-    parser.add_argument("--masks", nargs="*", type=int, default=[1, 2, 3], choices=[1, 2, 3])
-    parser.add_argument("--imputers", nargs="*", default=list(IMPUTERS), choices=list(IMPUTERS))
-    parser.add_argument("--max-rows", type=int, default=None, help="random rows per table (quick runs only)")
+    parser.add_argument(
+        "--masks", nargs="*", type=int, default=[1, 2, 3], choices=[1, 2, 3]
+    )
+    parser.add_argument(
+        "--imputers", nargs="*", default=list(IMPUTERS), choices=list(IMPUTERS)
+    )
+    parser.add_argument(
+        "--max-rows",
+        type=int,
+        default=None,
+        help="random rows per table (quick runs only)",
+    )
     parser.add_argument("--no-downstream", dest="downstream", action="store_false")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
@@ -260,12 +343,27 @@ def main():
     for table in args.tables:
         results, complete = run_table(Path(args.data), table, args)
         rows = summary_rows(results, complete)
-        print_table(f"{table}: HI-VAE error (mean ± sd over masks {args.masks}), categorical accuracy, downstream "
-                    f"accuracy, fit seconds" + (f" ({args.max_rows} rows)" if args.max_rows else ""),
-                    ["imputer", "error", "categorical acc.", "downstream acc.", "fit s"], rows, args.out)
-        overview.append([table] + [np.mean(results[n]["error"]) if results[n]["error"] else "n/a" for n in args.imputers])
-    print_table("HI-VAE error per table (mean over masks; lower is better)", ["table"] + args.imputers, overview,
-                args.out)
+        print_table(
+            f"{table}: HI-VAE error (mean ± sd over masks {args.masks}), categorical accuracy, downstream "
+            f"accuracy, fit seconds"
+            + (f" ({args.max_rows} rows)" if args.max_rows else ""),
+            ["imputer", "error", "categorical acc.", "downstream acc.", "fit s"],
+            rows,
+            args.out,
+        )
+        overview.append(
+            [table]
+            + [
+                np.mean(results[n]["error"]) if results[n]["error"] else "n/a"
+                for n in args.imputers
+            ]
+        )
+    print_table(
+        "HI-VAE error per table (mean over masks; lower is better)",
+        ["table"] + args.imputers,
+        overview,
+        args.out,
+    )
 
 
 if __name__ == "__main__":

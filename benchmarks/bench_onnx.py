@@ -22,15 +22,14 @@ import time
 import warnings
 from pathlib import Path
 
+import _common
 import numpy as np
 import onnxruntime as ort
 import torch
+from _common import load_digits_scaled, print_table
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-
-import _common
-from _common import load_digits_scaled, print_table
 
 from skae import AutoencoderTransformer, SparseAE
 from skae.onnx import to_onnx
@@ -38,8 +37,17 @@ from skae.onnx import to_onnx
 warnings.simplefilter("ignore")
 
 HEADER = [
-    "model", "dtype", "threads", "ONNX file (KiB)", "skae 1 row (µs)", "onnxruntime 1 row (µs)", "latency ratio",
-    "skae rows/s", "onnxruntime rows/s", "throughput ratio", "max abs diff",
+    "model",
+    "dtype",
+    "threads",
+    "ONNX file (KiB)",
+    "skae 1 row (µs)",
+    "onnxruntime 1 row (µs)",
+    "latency ratio",
+    "skae rows/s",
+    "onnxruntime rows/s",
+    "throughput ratio",
+    "max abs diff",
 ]
 
 
@@ -70,8 +78,12 @@ def session(onnx_model, threads, device):
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
-    providers = ["CUDAExecutionProvider"] if device == "cuda" else ["CPUExecutionProvider"]
-    return ort.InferenceSession(onnx_model.SerializeToString(), options, providers=providers)
+    providers = (
+        ["CUDAExecutionProvider"] if device == "cuda" else ["CPUExecutionProvider"]
+    )
+    return ort.InferenceSession(
+        onnx_model.SerializeToString(), options, providers=providers
+    )
 
 
 def compare(name, model, skae_call, output, X, args, options=None):
@@ -90,12 +102,21 @@ def compare(name, model, skae_call, output, X, args, options=None):
                 return sess.run(None, {input_name: rows_})[output]
 
             difference = float(np.abs(onnx_call(data) - skae_call(data)).max())
-            rows.append([
-                name, np.dtype(dtype).name, threads, round(size, 1),
-                latency(skae_call, data, args.calls) * 1e6, latency(onnx_call, data, args.calls) * 1e6, None,
-                throughput(skae_call, data, args.repeats), throughput(onnx_call, data, args.repeats), None,
-                f"{difference:.2e}",
-            ])
+            rows.append(
+                [
+                    name,
+                    np.dtype(dtype).name,
+                    threads,
+                    round(size, 1),
+                    latency(skae_call, data, args.calls) * 1e6,
+                    latency(onnx_call, data, args.calls) * 1e6,
+                    None,
+                    throughput(skae_call, data, args.repeats),
+                    throughput(onnx_call, data, args.repeats),
+                    None,
+                    f"{difference:.2e}",
+                ]
+            )
             rows[-1][6] = rows[-1][5] / rows[-1][4]
             rows[-1][9] = rows[-1][8] / rows[-1][7]
     return rows
@@ -103,36 +124,70 @@ def compare(name, model, skae_call, output, X, args, options=None):
 
 def mnist_autoencoder(args):
     X_train, _, _, _ = _common.load_mnist()
-    model = AutoencoderTransformer(32, hidden_layer_sizes=(256,), max_iter=args.max_iter, random_state=0)
-    model.set_params(device=args.device, inference_device=args.device).fit(X_train[: args.fit_rows])
+    model = AutoencoderTransformer(
+        32, hidden_layer_sizes=(256,), max_iter=args.max_iter, random_state=0
+    )
+    model.set_params(device=args.device, inference_device=args.device).fit(
+        X_train[: args.fit_rows]
+    )
     X = X_train[: args.rows]
     return compare("MNIST 784-256-32 transform", model, model.transform, 0, X, args)
 
 
 def digits_pipeline(args):
     X, y = load_digits_scaled()
-    pipeline = Pipeline([
-        ("scale", StandardScaler()),
-        ("sparse", SparseAE(k=25, max_iter=args.max_iter, random_state=0, device=args.device,
-                            inference_device=args.device)),
-        ("classify", LogisticRegression(max_iter=1000)),
-    ]).fit(X, y)
+    pipeline = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            (
+                "sparse",
+                SparseAE(
+                    k=25,
+                    max_iter=args.max_iter,
+                    random_state=0,
+                    device=args.device,
+                    inference_device=args.device,
+                ),
+            ),
+            ("classify", LogisticRegression(max_iter=1000)),
+        ]
+    ).fit(X, y)
     batch = np.resize(X, (args.rows, X.shape[1]))
-    return compare("digits scaler-SparseAE(k=25)-logistic predict_proba", pipeline, pipeline.predict_proba,
-                   1, batch, args, options={"zipmap": False})
+    return compare(
+        "digits scaler-SparseAE(k=25)-logistic predict_proba",
+        pipeline,
+        pipeline.predict_proba,
+        1,
+        batch,
+        args,
+        options={"zipmap": False},
+    )
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=_common.DATA, help="folder holding mnist.npz")
+    parser.add_argument(
+        "--data", type=Path, default=_common.DATA, help="folder holding mnist.npz"
+    )
     parser.add_argument("--rows", type=int, default=60000, help="rows in the batch")
-    parser.add_argument("--fit-rows", type=int, default=60000, help="MNIST rows the autoencoder is trained on")
-    parser.add_argument("--max-iter", type=int, default=20, help="training epochs (not timed)")
-    parser.add_argument("--calls", type=int, default=1000, help="one-row calls per latency measurement")
+    parser.add_argument(
+        "--fit-rows",
+        type=int,
+        default=60000,
+        help="MNIST rows the autoencoder is trained on",
+    )
+    parser.add_argument(
+        "--max-iter", type=int, default=20, help="training epochs (not timed)"
+    )
+    parser.add_argument(
+        "--calls", type=int, default=1000, help="one-row calls per latency measurement"
+    )
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    parser.add_argument("--out", default=None, help="append the markdown table to this file")
+    parser.add_argument(
+        "--out", default=None, help="append the markdown table to this file"
+    )
     args = parser.parse_args()
     _common.DATA = args.data
     rows = mnist_autoencoder(args) + digits_pipeline(args)

@@ -18,7 +18,6 @@ import time
 import warnings
 
 import numpy as np
-
 from _common import load_mnist, print_table
 
 N_FEATURES = 784
@@ -33,7 +32,9 @@ def write(path, gb):
             # The same noise rolled by a different number of rows for every chunk:
             # cheap, and no two chunks are equal.
             f.write(np.clip(X + np.roll(noise, 997 * i, axis=0), 0, 1).tobytes())
-    print(f"wrote {n_chunks * len(X):,} rows, {os.path.getsize(path) / 2**30:.1f} GiB to {path}")
+    print(
+        f"wrote {n_chunks * len(X):,} rows, {os.path.getsize(path) / 2**30:.1f} GiB to {path}"
+    )
 
 
 def rss_anon_kib():
@@ -64,7 +65,14 @@ class PeakRssAnon:
 def one_epoch(X, **params):
     from skae import AutoencoderTransformer
 
-    model = AutoencoderTransformer(32, hidden_layer_sizes=(256,), batch_size=256, max_iter=1, random_state=0, **params)
+    model = AutoencoderTransformer(
+        32,
+        hidden_layer_sizes=(256,),
+        batch_size=256,
+        max_iter=1,
+        random_state=0,
+        **params,
+    )
     with PeakRssAnon() as memory:
         start = time.perf_counter()
         model.fit(X)
@@ -82,10 +90,28 @@ def run(path, subset, out):
     rows = []
     in_memory = np.array(X[:subset])  # read before timing
     seconds, peak = one_epoch(in_memory)
-    rows.append(["in memory (ndarray)", f"{subset:,}", f"{in_memory.nbytes / 2**30:.2f}", seconds, subset / seconds, peak])
+    rows.append(
+        [
+            "in memory (ndarray)",
+            f"{subset:,}",
+            f"{in_memory.nbytes / 2**30:.2f}",
+            seconds,
+            subset / seconds,
+            peak,
+        ]
+    )
     del in_memory
     seconds, peak = one_epoch(X)
-    rows.append(["memmap, chunk_size='auto'", f"{n_rows:,}", f"{X.nbytes / 2**30:.1f}", seconds, n_rows / seconds, peak])
+    rows.append(
+        [
+            "memmap, chunk_size='auto'",
+            f"{n_rows:,}",
+            f"{X.nbytes / 2**30:.1f}",
+            seconds,
+            n_rows / seconds,
+            peak,
+        ]
+    )
     rows.append(["ratio memmap / in memory", "", "", "", rows[1][4] / rows[0][4], ""])
     print_table(
         f"One epoch, 784-256-32, batch 256, {torch.get_num_threads()} torch threads "

@@ -19,13 +19,12 @@ import warnings
 
 import numpy as np
 import torch
+from _common import DATA, print_table
 from sklearn.decomposition import PCA
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
-
-from _common import DATA, print_table
 
 from skae import VAE, AutoencoderOutlierDetector, AutoencoderTransformer
 from skae.losses import sum_features
@@ -49,8 +48,12 @@ def pyod_score(name):
         from pyod.models.auto_encoder import AutoEncoder
         from pyod.models.vae import VAE as PyodVAE
 
-        model = (AutoEncoder if name == "ae" else PyodVAE)(random_state=seed, verbose=0, device="cpu").fit(X)
-        return -(model.decision_scores_ if X_score is X else model.decision_function(X_score))
+        model = (AutoEncoder if name == "ae" else PyodVAE)(
+            random_state=seed, verbose=0, device="cpu"
+        ).fit(X)
+        return -(
+            model.decision_scores_ if X_score is X else model.decision_function(X_score)
+        )
 
     return score
 
@@ -66,11 +69,15 @@ class SmallLossAE(AutoencoderTransformer):
 
     trim = 0.1
 
-    def _objective(self, module, X, weights=None, sample_weight=None):  # unweighted fits only
+    def _objective(
+        self, module, X, weights=None, sample_weight=None
+    ):  # unweighted fits only
         output, _ = module(X)
         nll = sum_features(self._elementwise_nll(module, output, X), weights)
         if module.training:
-            nll = torch.topk(nll, len(nll) - int(self.trim * len(nll)), largest=False).values
+            nll = torch.topk(
+                nll, len(nll) - int(self.trim * len(nll)), largest=False
+            ).values
         return nll.mean()
 
 
@@ -86,30 +93,57 @@ def fit_score(make):
 
 # Each method maps (training X, X to score, seed) to scores, higher = more normal.
 METHODS = {
-    "IsolationForest": fit_score(lambda X, s: IsolationForest(n_estimators=200, random_state=s)),
-    "PCA reconstruction": lambda X, X_score, s: -np.sum(
-        (X_score - (p := PCA(pca_components(X)).fit(X)).inverse_transform(p.transform(X_score))) ** 2, axis=1
+    "IsolationForest": fit_score(
+        lambda X, s: IsolationForest(n_estimators=200, random_state=s)
+    ),
+    "PCA reconstruction": lambda X, X_score, s: (
+        -np.sum(
+            (
+                X_score
+                - (p := PCA(pca_components(X)).fit(X)).inverse_transform(
+                    p.transform(X_score)
+                )
+            )
+            ** 2,
+            axis=1,
+        )
     ),
     "PCA log-likelihood": fit_score(lambda X, s: PCA(pca_components(X))),
     "kNN distance": knn_distance,
-    "skae default (likelihood)": fit_score(lambda X, s: AutoencoderOutlierDetector(random_state=s)),
-    "skae one model, no trimming": fit_score(lambda X, s: AutoencoderOutlierDetector(n_trim_rounds=0, random_state=s)),
-    "skae 5 models x 0.75 features": fit_score(
-        lambda X, s: AutoencoderOutlierDetector(n_estimators=5, max_features=0.75, random_state=s)
+    "skae default (likelihood)": fit_score(
+        lambda X, s: AutoencoderOutlierDetector(random_state=s)
     ),
-    "skae reconstruction": fit_score(lambda X, s: AutoencoderOutlierDetector(scoring="reconstruction", random_state=s)),
+    "skae one model, no trimming": fit_score(
+        lambda X, s: AutoencoderOutlierDetector(n_trim_rounds=0, random_state=s)
+    ),
+    "skae 5 models x 0.75 features": fit_score(
+        lambda X, s: AutoencoderOutlierDetector(
+            n_estimators=5, max_features=0.75, random_state=s
+        )
+    ),
+    "skae reconstruction": fit_score(
+        lambda X, s: AutoencoderOutlierDetector(
+            scoring="reconstruction", random_state=s
+        )
+    ),
     "skae VAE ELBO": fit_score(
         lambda X, s: AutoencoderOutlierDetector(
-            VAE(pca_components(X), hidden_layer_sizes=(64,), max_iter=100), random_state=s
+            VAE(pca_components(X), hidden_layer_sizes=(64,), max_iter=100),
+            random_state=s,
         )
     ),
     "skae AE(64) likelihood": fit_score(
         lambda X, s: AutoencoderOutlierDetector(
-            AutoencoderTransformer(pca_components(X), hidden_layer_sizes=(64,), max_iter=100), random_state=s
+            AutoencoderTransformer(
+                pca_components(X), hidden_layer_sizes=(64,), max_iter=100
+            ),
+            random_state=s,
         )
     ),
     "skae 5 seeds, all features": fit_score(
-        lambda X, s: AutoencoderOutlierDetector(n_estimators=5, max_features=1.0, random_state=s)
+        lambda X, s: AutoencoderOutlierDetector(
+            n_estimators=5, max_features=1.0, random_state=s
+        )
     ),
     "skae small-loss training (0.1), trimmed refits": fit_score(small_loss_detector),
     "PyOD AutoEncoder": pyod_score("ae"),
@@ -131,7 +165,9 @@ def split(X, y, protocol, seed):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--protocol", choices=["transductive", "novelty"], default="transductive")
+    parser.add_argument(
+        "--protocol", choices=["transductive", "novelty"], default="transductive"
+    )
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--methods", nargs="*", default=list(METHODS))
     parser.add_argument("--datasets", nargs="*", default=None)
@@ -146,7 +182,10 @@ def main():
     for name in names:
         data = np.load(DATA / "outliers" / f"{name}.npz")
         # One split per seed, shared by every method (the transductive one is the same for all seeds).
-        splits = [split(data["X"].astype(float), data["y"], args.protocol, seed) for seed in range(args.seeds)]
+        splits = [
+            split(data["X"].astype(float), data["y"], args.protocol, seed)
+            for seed in range(args.seeds)
+        ]
         for method in args.methods:
             aucs, aps = [], []
             for seed, (X, X_score, y) in enumerate(splits):
@@ -156,15 +195,35 @@ def main():
                 outlyingness = -np.asarray(scores)
                 aucs.append(roc_auc_score(y, outlyingness))
                 aps.append(average_precision_score(y, outlyingness))
-            auc[method][name], ap[method][name] = (np.mean(aucs), np.std(aucs)), (np.mean(aps), np.std(aps))
-            print(f"{name:12s} {method:28s} AUC {np.mean(aucs):.3f} ± {np.std(aucs):.3f}  AP {np.mean(aps):.3f}", flush=True)
+            auc[method][name], ap[method][name] = (
+                (np.mean(aucs), np.std(aucs)),
+                (np.mean(aps), np.std(aps)),
+            )
+            print(
+                f"{name:12s} {method:28s} AUC {np.mean(aucs):.3f} ± {np.std(aucs):.3f}  AP {np.mean(aps):.3f}",
+                flush=True,
+            )
 
     rows = [[name] + [f"{auc[m][name][0]:.3f}" for m in args.methods] for name in names]
-    rows.append(["**mean ROC-AUC**"] + [f"**{np.mean([auc[m][n][0] for n in names]):.3f}**" for m in args.methods])
-    rows.append(["mean AP"] + [f"{np.mean([ap[m][n][0] for n in names]):.3f}" for m in args.methods])
-    rows.append(["mean rank (AUC)"] + [f"{r:.2f}" for r in _mean_ranks(auc, args.methods, names)])
+    rows.append(
+        ["**mean ROC-AUC**"]
+        + [f"**{np.mean([auc[m][n][0] for n in names]):.3f}**" for m in args.methods]
+    )
+    rows.append(
+        ["mean AP"]
+        + [f"{np.mean([ap[m][n][0] for n in names]):.3f}" for m in args.methods]
+    )
+    rows.append(
+        ["mean rank (AUC)"]
+        + [f"{r:.2f}" for r in _mean_ranks(auc, args.methods, names)]
+    )
     rows.append(["total fit+score s"] + [f"{seconds[m]:.0f}" for m in args.methods])
-    print_table(f"Outlier detection, ROC-AUC (mean of {args.seeds} seeds, {args.protocol})", ["dataset"] + args.methods, rows, args.out)
+    print_table(
+        f"Outlier detection, ROC-AUC (mean of {args.seeds} seeds, {args.protocol})",
+        ["dataset"] + args.methods,
+        rows,
+        args.out,
+    )
 
 
 def _mean_ranks(auc, methods, names):

@@ -12,10 +12,9 @@ import warnings
 
 import numpy as np
 import torch
+from _common import load_digits_scaled, load_mnist, print_table
 from sklearn.decomposition import PCA
 from sklearn.model_selection import train_test_split
-
-from _common import load_digits_scaled, load_mnist, print_table
 
 from skae import AutoencoderTransformer
 
@@ -38,7 +37,14 @@ def compare(name, X_train, X_test, ks, make_ae, out):
         print(rows[-1], flush=True)
     print_table(
         f"{name}: held-out reconstruction MSE",
-        ["n_components", "PCA", "AutoencoderTransformer", "AE / PCA", "epochs", "fit s"],
+        [
+            "n_components",
+            "PCA",
+            "AutoencoderTransformer",
+            "AE / PCA",
+            "epochs",
+            "fit s",
+        ],
         rows,
         out,
     )
@@ -56,7 +62,9 @@ def main():
     torch.set_num_threads(args.threads)
 
     X, _ = load_digits_scaled()
-    X_train, X_test = train_test_split(X.astype(np.float64), test_size=0.25, random_state=0)
+    X_train, X_test = train_test_split(
+        X.astype(np.float64), test_size=0.25, random_state=0
+    )
     if not args.skip_digits:
         compare(
             "digits",
@@ -64,7 +72,11 @@ def main():
             X_test,
             [2, 8, 16, 32],
             lambda k: AutoencoderTransformer(
-                k, hidden_layer_sizes=(256,), max_iter=1000, early_stopping=True, n_iter_no_change=30,
+                k,
+                hidden_layer_sizes=(256,),
+                max_iter=1000,
+                early_stopping=True,
+                n_iter_no_change=30,
                 random_state=0,
             ),
             args.out,
@@ -77,8 +89,14 @@ def main():
             X_test,
             [2, 8, 16, 32],
             lambda k: AutoencoderTransformer(
-                k, hidden_layer_sizes=(512, 256), loss="binary_crossentropy", batch_size=256,
-                max_iter=args.mnist_epochs, tol=0.0, random_state=0, verbose=args.verbose,
+                k,
+                hidden_layer_sizes=(512, 256),
+                loss="binary_crossentropy",
+                batch_size=256,
+                max_iter=args.mnist_epochs,
+                tol=0.0,
+                random_state=0,
+                verbose=args.verbose,
             ),
             args.out,
         )

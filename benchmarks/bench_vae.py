@@ -21,12 +21,11 @@ import time
 import warnings
 
 import torch
+from _common import load_mnist, print_table
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
-
-from _common import load_mnist, print_table
 
 from skae import VAE
 
@@ -37,8 +36,16 @@ def mnist_curve(args):
     X_train, _, X_test, _ = load_mnist(binarize=args.binarize)
     X_test = X_test[: args.test_rows]
     vae = VAE(
-        40, likelihood="bernoulli", hidden_layer_sizes=(400,), activation="relu", batch_size=100,
-        learning_rate_init=1e-3, max_iter=args.every, tol=0.0, warm_start=True, random_state=0,
+        40,
+        likelihood="bernoulli",
+        hidden_layer_sizes=(400,),
+        activation="relu",
+        batch_size=100,
+        learning_rate_init=1e-3,
+        max_iter=args.every,
+        tol=0.0,
+        warm_start=True,
+        random_state=0,
         device=args.device,
     )
     if args.resume:
@@ -54,11 +61,27 @@ def mnist_curve(args):
                 pickle.dump(vae, f)
         elbo = vae.score_samples(X_test).mean()
         iwae = vae.score_samples(X_test, n_samples=args.k).mean()
-        rows.append([vae.n_iter_, f"{-elbo:.2f}", f"{-iwae:.2f}", f"{iwae - elbo:.2f}", f"{per_epoch:.1f}", vae.n_active_units_])
+        rows.append(
+            [
+                vae.n_iter_,
+                f"{-elbo:.2f}",
+                f"{-iwae:.2f}",
+                f"{iwae - elbo:.2f}",
+                f"{per_epoch:.1f}",
+                vae.n_active_units_,
+            ]
+        )
         print(rows[-1], flush=True)
     print_table(
         f"Binarized MNIST ({args.binarize}), 784-400-40 Bernoulli VAE, first {args.test_rows} test images",
-        ["epochs", "-ELBO nats", f"NLL (IWAE K={args.k}) nats", "ELBO-IWAE gap", "s / epoch", "active units"],
+        [
+            "epochs",
+            "-ELBO nats",
+            f"NLL (IWAE K={args.k}) nats",
+            "ELBO-IWAE gap",
+            "s / epoch",
+            "active units",
+        ],
         rows,
         args.out,
     )
@@ -70,8 +93,22 @@ def digits_vs_pca(args):
     rows = []
     for k in (2, 8, 16):
         pca = PCA(k).fit(X_train).score_samples(X_test).mean()
-        vae = VAE(k, hidden_layer_sizes=(128,), max_iter=500, early_stopping=True, n_iter_no_change=30, random_state=0).fit(X_train)
-        rows.append([k, f"{pca:.2f}", f"{vae.score_samples(X_test).mean():.2f}", f"{vae.score_samples(X_test, n_samples=100).mean():.2f}"])
+        vae = VAE(
+            k,
+            hidden_layer_sizes=(128,),
+            max_iter=500,
+            early_stopping=True,
+            n_iter_no_change=30,
+            random_state=0,
+        ).fit(X_train)
+        rows.append(
+            [
+                k,
+                f"{pca:.2f}",
+                f"{vae.score_samples(X_test).mean():.2f}",
+                f"{vae.score_samples(X_test, n_samples=100).mean():.2f}",
+            ]
+        )
         print(rows[-1], flush=True)
     print_table(
         "digits (standardised): held-out mean log-likelihood, nats",
@@ -90,7 +127,9 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-mnist", action="store_true")
     parser.add_argument("--skip-digits", action="store_true")
-    parser.add_argument("--binarize", choices=["threshold", "stochastic"], default="stochastic")
+    parser.add_argument(
+        "--binarize", choices=["threshold", "stochastic"], default="stochastic"
+    )
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--save", default=None)
     parser.add_argument("--resume", default=None)

@@ -9,4 +9,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python -m pytest -m gpu tests -q -rs
-cd benchmarks && PYTHONPATH=.. python bench_inference.py --device cuda --repeats 5
+cd benchmarks && PYTHONPATH=../src python bench_inference.py --device cuda --repeats 5

@@ -20,12 +20,11 @@ import warnings
 
 import numpy as np
 import torch
+from _common import load_mnist
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MaxAbsScaler
 from torch import nn
-
-from _common import load_mnist
 
 from skae.nn import TopK
 
@@ -40,13 +39,19 @@ class KSparse(nn.Module):
         self.encoder = nn.Linear(n_features, n_units)
         self.code_layer = TopK(n_units, k_eval)
         self.decoder_bias = nn.Parameter(torch.zeros(n_features))
-        self.decoder_weight = None if tied else nn.Parameter(nn.Linear(n_units, n_features).weight.detach().T.clone())
+        self.decoder_weight = (
+            None
+            if tied
+            else nn.Parameter(nn.Linear(n_units, n_features).weight.detach().T.clone())
+        )
 
     def encode(self, x):
         return self.code_layer(self.encoder(x))
 
     def forward(self, x):
-        weight = self.encoder.weight if self.decoder_weight is None else self.decoder_weight
+        weight = (
+            self.encoder.weight if self.decoder_weight is None else self.decoder_weight
+        )
         return self.encode(x) @ weight + self.decoder_bias
 
 
@@ -66,12 +71,18 @@ def main():
     weights = [p for name, p in model.named_parameters() if "bias" not in name]
     biases = [p for name, p in model.named_parameters() if "bias" in name]
     optimizer = torch.optim.Adam(
-        [{"params": weights, "weight_decay": args.weight_decay}, {"params": biases, "weight_decay": 0.0}], lr=1e-3
+        [
+            {"params": weights, "weight_decay": args.weight_decay},
+            {"params": biases, "weight_decay": 0.0},
+        ],
+        lr=1e-3,
     )
     start = time.perf_counter()
     for epoch in range(args.epochs):
         progress = min(1.0, epoch / (0.5 * args.epochs))
-        model.code_layer.k = int(round(args.anneal_from + progress * (args.k - args.anneal_from)))
+        model.code_layer.k = int(
+            round(args.anneal_from + progress * (args.k - args.anneal_from))
+        )
         for batch in torch.randperm(len(X)).split(128):
             x = X[batch]
             loss = ((model(x) - x) ** 2).sum(dim=1).mean()
@@ -80,14 +91,23 @@ def main():
             optimizer.step()
     model.code_layer.k = args.k
     with torch.no_grad():
-        dead = np.mean(~(model.encode(X).numpy() > 0).any(axis=0))  # training mode: k units
+        dead = np.mean(
+            ~(model.encode(X).numpy() > 0).any(axis=0)
+        )  # training mode: k units
         model.eval()  # 3k units, the paper's alpha * k
         F_train = model.encode(X).numpy()
         F_test = model.encode(torch.from_numpy(X_test)).numpy()
     print(f"dead units {dead:.3f}, fit {time.perf_counter() - start:.0f} s")
     for C in [1.0, 10.0]:
-        classifier = make_pipeline(MaxAbsScaler(), LogisticRegression(max_iter=500, C=C))
-        validation = 100 * (1 - classifier.fit(F_train[:50_000], y_train[:50_000]).score(F_train[50_000:], y_train[50_000:]))
+        classifier = make_pipeline(
+            MaxAbsScaler(), LogisticRegression(max_iter=500, C=C)
+        )
+        validation = 100 * (
+            1
+            - classifier.fit(F_train[:50_000], y_train[:50_000]).score(
+                F_train[50_000:], y_train[50_000:]
+            )
+        )
         test = 100 * (1 - classifier.fit(F_train, y_train).score(F_test, y_test))
         print(f"C={C:g}: validation error {validation:.2f} %, test error {test:.2f} %")
 

@@ -27,7 +27,9 @@ def parallelism(torch):
         wall, cpu = time.perf_counter(), time.process_time()
         for _ in range(8):
             op()
-        ratios.append(round((time.process_time() - cpu) / (time.perf_counter() - wall), 2))
+        ratios.append(
+            round((time.process_time() - cpu) / (time.perf_counter() - wall), 2)
+        )
     return ratios
 
 
@@ -68,7 +70,13 @@ def scenario(name):
     in_thread(body)
     later = []
     in_thread(lambda: later.append(torch.get_num_threads()))
-    return [name, result["threads"], *result["ratios"], later[0], torch.get_num_threads()]
+    return [
+        name,
+        result["threads"],
+        *result["ratios"],
+        later[0],
+        torch.get_num_threads(),
+    ]
 
 
 SCENARIOS = [
@@ -92,14 +100,25 @@ def main():
         return
     rows = []
     for name in SCENARIOS:
-        output = subprocess.run([sys.executable, __file__, "--scenario", name], capture_output=True, text=True, check=True)
+        output = subprocess.run(
+            [sys.executable, __file__, "--scenario", name],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         rows.append(json.loads(output.stdout.strip().splitlines()[-1]))
     import torch
 
     print_table(
         f"torch {torch.__version__}: intra-op threads of a worker thread A (default {torch.get_num_threads()})",
-        ["scenario", "A's torch.get_num_threads()", "A's matmul CPU/wall", "A's exp CPU/wall",
-         "a later thread's default", "main thread's"],
+        [
+            "scenario",
+            "A's torch.get_num_threads()",
+            "A's matmul CPU/wall",
+            "A's exp CPU/wall",
+            "a later thread's default",
+            "main thread's",
+        ],
         rows,
         args.out,
     )

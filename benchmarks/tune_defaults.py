@@ -56,7 +56,9 @@ def mnist_8x8(n_rows=2000):
     X, y, _, _ = load_mnist()
     rows = np.random.RandomState(0).choice(len(X), n_rows, replace=False)
     images = np.pad(X[rows].reshape(-1, 28, 28), ((0, 0), (2, 2), (2, 2)))
-    return images.reshape(-1, 8, 4, 8, 4).mean(axis=(2, 4)).reshape(n_rows, 64).astype(np.float64), y[rows]
+    return images.reshape(-1, 8, 4, 8, 4).mean(axis=(2, 4)).reshape(n_rows, 64).astype(
+        np.float64
+    ), y[rows]
 
 
 def development_sets():
@@ -81,7 +83,9 @@ def small_sets(n_rows=178):
             X, y = data["X"], data["y"]
         else:
             X, y = full[name]
-        X_small, _, y_small, _ = train_test_split(X, y, train_size=n_rows, stratify=y, random_state=0)
+        X_small, _, y_small, _ = train_test_split(
+            X, y, train_size=n_rows, stratify=y, random_state=0
+        )
         sets[f"{name}{n_rows}"] = (X_small, y_small)
     return sets
 
@@ -91,7 +95,10 @@ def small_sets(n_rows=178):
 # ("batches": at least MIN_BATCHES batches per epoch of at least MIN_ROWS
 # rows; (1, 1) unless given, i.e. MLPRegressor's min(200, n)). "base" is the
 # defaults before this sweep, "b4+tkf2" the shipped ones.
-SHIPPED_BATCH_RULE = (skae._batches._AUTO_MIN_BATCHES, skae._batches._AUTO_MIN_BATCH_ROWS)
+SHIPPED_BATCH_RULE = (
+    skae._batches._AUTO_MIN_BATCHES,
+    skae._batches._AUTO_MIN_BATCH_ROWS,
+)
 VARIANTS = {
     "base": {},
     "tkf2": {"transform_k_factor": 2.0},
@@ -109,17 +116,29 @@ VARIANTS = {
 
 
 def set_batch_rule(min_batches, min_rows):
-    skae._batches._AUTO_MIN_BATCHES, skae._batches._AUTO_MIN_BATCH_ROWS = min_batches, min_rows
+    skae._batches._AUTO_MIN_BATCHES, skae._batches._AUTO_MIN_BATCH_ROWS = (
+        min_batches,
+        min_rows,
+    )
 
 
 def make_estimator(model, variant):
-    params = {key: value for key, value in VARIANTS[variant].items() if key != "batches"}
+    params = {
+        key: value for key, value in VARIANTS[variant].items() if key != "batches"
+    }
     if model == "SparseAE(k=25)":
-        return SparseAE(k=25, random_state=0, **{"transform_k_factor": 1.0, **params}), 100
+        return SparseAE(
+            k=25, random_state=0, **{"transform_k_factor": 1.0, **params}
+        ), 100
     if params:
         return None, None  # SparseAE-only parameters: nothing to compare
-    cls = {"AutoencoderTransformer": AutoencoderTransformer, "DenoisingAE": DenoisingAE, "SparseAE": SparseAE,
-           "ContractiveAE": ContractiveAE, "VAE": VAE}[model]
+    cls = {
+        "AutoencoderTransformer": AutoencoderTransformer,
+        "DenoisingAE": DenoisingAE,
+        "SparseAE": SparseAE,
+        "ContractiveAE": ContractiveAE,
+        "VAE": VAE,
+    }[model]
     return cls(random_state=0), 10
 
 
@@ -136,27 +155,62 @@ def sweep_variants(sets, models, variants, n_splits=5, seeds=(0, 1)):
                     continue
                 n_pca = min(width, X.shape[1])
                 if n_pca not in pca:
-                    pca[n_pca] = np.mean([cv_accuracy(PCA(n_pca), X, y, seed, n_splits) for seed in seeds])
+                    pca[n_pca] = np.mean(
+                        [
+                            cv_accuracy(PCA(n_pca), X, y, seed, n_splits)
+                            for seed in seeds
+                        ]
+                    )
                 set_batch_rule(*VARIANTS[variant].get("batches", (1, 1)))
                 start = time.perf_counter()
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
-                    accuracy = np.mean([cv_accuracy(estimator, X, y, seed, n_splits) for seed in seeds])
+                    accuracy = np.mean(
+                        [cv_accuracy(estimator, X, y, seed, n_splits) for seed in seeds]
+                    )
                 set_batch_rule(*SHIPPED_BATCH_RULE)
                 unconverged = sum("max_iter" in str(w.message) for w in caught)
-                row = [name, X.shape[1], model, variant, round(accuracy, 4), f"PCA({n_pca}) {pca[n_pca]:.4f}",
-                       f"{100 * (accuracy - pca[n_pca]):+.1f}", f"{unconverged}/{n_splits * len(seeds)}",
-                       len(caught) - unconverged, round(time.perf_counter() - start, 1)]
+                row = [
+                    name,
+                    X.shape[1],
+                    model,
+                    variant,
+                    round(accuracy, 4),
+                    f"PCA({n_pca}) {pca[n_pca]:.4f}",
+                    f"{100 * (accuracy - pca[n_pca]):+.1f}",
+                    f"{unconverged}/{n_splits * len(seeds)}",
+                    len(caught) - unconverged,
+                    round(time.perf_counter() - start, 1),
+                ]
                 rows.append(row)
                 print(row, flush=True)
-    header = ["set", "features", "model", "variant", "accuracy", "PCA at width", "diff (points)", "reached max_iter",
-              "other warnings", "s"]
-    print_table(f"{n_splits}-fold accuracy x {len(seeds)} shuffles, StandardScaler + model + LogisticRegression",
-                header, rows)
+    header = [
+        "set",
+        "features",
+        "model",
+        "variant",
+        "accuracy",
+        "PCA at width",
+        "diff (points)",
+        "reached max_iter",
+        "other warnings",
+        "s",
+    ]
+    print_table(
+        f"{n_splits}-fold accuracy x {len(seeds)} shuffles, StandardScaler + model + LogisticRegression",
+        header,
+        rows,
+    )
 
 
 def cv_accuracy(estimator, X, y, seed=0, n_splits=3):
-    pipe = Pipeline([("scale", StandardScaler()), ("ae", estimator), ("clf", LogisticRegression(max_iter=1000))])
+    pipe = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("ae", estimator),
+            ("clf", LogisticRegression(max_iter=1000)),
+        ]
+    )
     folds = StratifiedKFold(n_splits, shuffle=True, random_state=seed)
     return float(np.mean(cross_val_score(pipe, X, y, cv=folds)))
 
@@ -169,8 +223,14 @@ def sweep_widths(sets, units, k):
         for u in units:
             row.append(cv_accuracy(SparseAE(u * k, k=k, random_state=0), X, y))
         rows.append(row + [round(time.perf_counter() - start)])
-    header = ["set", "features", f"PCA({k})"] + [f"SparseAE({u}k)" for u in units] + ["s"]
-    print_table(f"3-fold accuracy, StandardScaler + model + LogisticRegression, k={k}", header, rows)
+    header = (
+        ["set", "features", f"PCA({k})"] + [f"SparseAE({u}k)" for u in units] + ["s"]
+    )
+    print_table(
+        f"3-fold accuracy, StandardScaler + model + LogisticRegression, k={k}",
+        header,
+        rows,
+    )
 
 
 class HeldOutError(Callback):
@@ -212,8 +272,11 @@ def stop_epoch(losses, tol, patience=10, max_iter=200, warmup=0, rule="sklearn")
 def stopping(sets, tols, long_epochs=1000, max_iter=200):
     """Default models trained without the rule; where tol (per feature) would stop them, and their held-out error there."""
     models = {
-        "AutoencoderTransformer": AutoencoderTransformer, "DenoisingAE": DenoisingAE,
-        "ContractiveAE": ContractiveAE, "VAE": VAE, "SparseAE(k=25)": lambda **kw: SparseAE(k=25, **kw),
+        "AutoencoderTransformer": AutoencoderTransformer,
+        "DenoisingAE": DenoisingAE,
+        "ContractiveAE": ContractiveAE,
+        "VAE": VAE,
+        "SparseAE(k=25)": lambda **kw: SparseAE(k=25, **kw),
     }
     rows, curves = [], {}
     for name, (X, y) in sets.items():
@@ -228,15 +291,30 @@ def stopping(sets, tols, long_epochs=1000, max_iter=200):
             recorder = HeldOutError(X_test)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                model = make(random_state=0, tol=0.0, n_iter_no_change=epochs, max_iter=epochs,
-                             callbacks=[("held_out", recorder)], **extra).fit(X_train)
+                model = make(
+                    random_state=0,
+                    tol=0.0,
+                    n_iter_no_change=epochs,
+                    max_iter=epochs,
+                    callbacks=[("held_out", recorder)],
+                    **extra,
+                ).fit(X_train)
             losses = np.array(model.loss_curve_) / X.shape[1]
             errors = recorder.errors_
-            curves[f"{name}/{label}/loss"], curves[f"{name}/{label}/held_out"] = losses, np.array(errors)
+            curves[f"{name}/{label}/loss"], curves[f"{name}/{label}/held_out"] = (
+                losses,
+                np.array(errors),
+            )
             row = [name, label, errors[199], min(errors)]
             for tol in tols:
                 for rule in ("sklearn", "skorch"):
-                    stop = stop_epoch(losses, tol, max_iter=max_iter, warmup=100 if sparse else 0, rule=rule)
+                    stop = stop_epoch(
+                        losses,
+                        tol,
+                        max_iter=max_iter,
+                        warmup=100 if sparse else 0,
+                        rule=rule,
+                    )
                     row += [stop, errors[stop - 1]]
             rows.append(row)
             print(row, flush=True)
@@ -245,7 +323,11 @@ def stopping(sets, tols, long_epochs=1000, max_iter=200):
     for tol in tols:
         for rule in ("sklearn", "skorch"):
             header += [f"epochs {rule} tol={tol:g}", f"MSE {rule} tol={tol:g}"]
-    print_table("held-out reconstruction MSE (standardised units) where the stopping rule would stop a default fit", header, rows)
+    print_table(
+        "held-out reconstruction MSE (standardised units) where the stopping rule would stop a default fit",
+        header,
+        rows,
+    )
     np.savez("tune_defaults_curves.npz", **curves)
 
 
@@ -254,13 +336,28 @@ if __name__ == "__main__":
     parser.add_argument("--widths", type=int, nargs="*", default=None)
     parser.add_argument("--k", type=int, default=25)
     parser.add_argument("--stopping", action="store_true")
-    parser.add_argument("--max-iter", type=int, default=200, help="max_iter the stopping rule is simulated under")
-    parser.add_argument("--tols", type=float, nargs="*", default=[1e-4, 2e-4, 5e-4, 1e-3])
+    parser.add_argument(
+        "--max-iter",
+        type=int,
+        default=200,
+        help="max_iter the stopping rule is simulated under",
+    )
+    parser.add_argument(
+        "--tols", type=float, nargs="*", default=[1e-4, 2e-4, 5e-4, 1e-3]
+    )
     parser.add_argument("--sets", nargs="*", default=None)
-    parser.add_argument("--small", action="store_true", help="wine-sized subsamples (178 rows) and iris")
-    parser.add_argument("--variants", nargs="*", default=None, help=f"any of {list(VARIANTS)}")
-    parser.add_argument("--models", nargs="*", default=["SparseAE(k=25)", "ContractiveAE"])
-    parser.add_argument("--seeds", type=int, default=2, help="CV shuffles averaged by --variants")
+    parser.add_argument(
+        "--small", action="store_true", help="wine-sized subsamples (178 rows) and iris"
+    )
+    parser.add_argument(
+        "--variants", nargs="*", default=None, help=f"any of {list(VARIANTS)}"
+    )
+    parser.add_argument(
+        "--models", nargs="*", default=["SparseAE(k=25)", "ContractiveAE"]
+    )
+    parser.add_argument(
+        "--seeds", type=int, default=2, help="CV shuffles averaged by --variants"
+    )
     args = parser.parse_args()
     sets = small_sets() if args.small else development_sets()
     if args.sets:
@@ -269,6 +366,8 @@ if __name__ == "__main__":
         sweep_widths(sets, args.widths, args.k)
     if args.variants:
         folds = 5 if args.small else 3
-        sweep_variants(sets, args.models, args.variants, folds, tuple(range(args.seeds)))
+        sweep_variants(
+            sets, args.models, args.variants, folds, tuple(range(args.seeds))
+        )
     if args.stopping:
         stopping(sets, args.tols, max_iter=args.max_iter)

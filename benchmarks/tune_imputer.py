@@ -21,10 +21,9 @@ import warnings
 
 import numpy as np
 import torch
-from sklearn.datasets import load_wine
-
 from _common import DATA, load_mnist, print_table
 from bench_imputation import hide_cells, imputers, mnist_rows, rmse_on_hidden
+from sklearn.datasets import load_wine
 
 from skae import AutoencoderImputer, DenoisingAE
 from skae.losses import sum_features
@@ -38,7 +37,12 @@ def development_sets():
     yield "wine", load_wine().data
     X = load_mnist()[0]
     rest = np.setdiff1d(np.arange(len(X)), mnist_rows(len(X)))
-    yield "MNIST (2000 other rows)", X[np.random.RandomState(1).choice(rest, 2000, replace=False)].astype(np.float64)
+    yield (
+        "MNIST (2000 other rows)",
+        X[np.random.RandomState(1).choice(rest, 2000, replace=False)].astype(
+            np.float64
+        ),
+    )
 
 
 def emphasised(weight):
@@ -47,16 +51,28 @@ def emphasised(weight):
     A class per weight (not an attribute) because the imputer clones its model.
     """
 
-    def _objective(self, module, X, weights=None, sample_weight=None):  # unweighted fits only
+    def _objective(
+        self, module, X, weights=None, sample_weight=None
+    ):  # unweighted fits only
         corrupted = module.corruption(X)
         output = module.decode(module.encode(corrupted))
-        hidden = ((corrupted == 0) & (X != 0)).to(X.dtype)  # exact zeros in centred data are placeholders
+        hidden = ((corrupted == 0) & (X != 0)).to(
+            X.dtype
+        )  # exact zeros in centred data are placeholders
         cell_weights = 1.0 + (weight - 1.0) * hidden
         if weights is not None:
             cell_weights = cell_weights * weights
-        return sum_features(self._elementwise_nll(module, output, X), cell_weights).mean()
+        return sum_features(
+            self._elementwise_nll(module, output, X), cell_weights
+        ).mean()
 
-    return DenoisingAE if weight == 1 else type(f"EmphasisedDAE{weight:g}", (DenoisingAE,), {"_objective": _objective})
+    return (
+        DenoisingAE
+        if weight == 1
+        else type(
+            f"EmphasisedDAE{weight:g}", (DenoisingAE,), {"_objective": _objective}
+        )
+    )
 
 
 class StdScaledImputer(AutoencoderImputer):
@@ -67,7 +83,17 @@ class StdScaledImputer(AutoencoderImputer):
         return np.nanstd(observed, axis=0)
 
 
-def imputer(level, weight, scaling, seed, n_features, alpha=1e-4, hidden=512, patience=None, max_iter=None):
+def imputer(
+    level,
+    weight,
+    scaling,
+    seed,
+    n_features,
+    alpha=1e-4,
+    hidden=512,
+    patience=None,
+    max_iter=None,
+):
     """AutoencoderImputer's default model with the swept settings changed and nothing else."""
     default = AutoencoderImputer._default_autoencoder(n_features).get_params()
     changed = {"noise_level": level, "hidden_layer_sizes": (hidden,), "alpha": alpha}
@@ -76,28 +102,62 @@ def imputer(level, weight, scaling, seed, n_features, alpha=1e-4, hidden=512, pa
     if max_iter is not None:
         changed["max_iter"] = max_iter
     model = emphasised(weight)(**{**default, **changed})
-    return (AutoencoderImputer if scaling == "range" else StdScaledImputer)(model, random_state=seed)
+    return (AutoencoderImputer if scaling == "range" else StdScaledImputer)(
+        model, random_state=seed
+    )
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--levels", type=float, nargs="*", default=[0.1, 0.15, 0.25])
     parser.add_argument("--emphasis", type=float, nargs="*", default=[1.0])
-    parser.add_argument("--alpha", type=float, default=1e-4, help="the autoencoder's weight decay")
-    parser.add_argument("--hidden", type=int, default=512, help="width of the autoencoder's hidden layers")
-    parser.add_argument("--patience", type=int, default=None, help="the autoencoder's n_iter_no_change (default: the imputer's)")
-    parser.add_argument("--max-iter", type=int, default=None, help="the autoencoder's max_iter per round (default: the imputer's)")
-    parser.add_argument("--sets", nargs="*", default=None, help="only these development sets")
-    parser.add_argument("--scalings", nargs="*", choices=["range", "std"], default=["range"])
-    parser.add_argument("--extra-trees", action="store_true", help="also IterativeImputer(ExtraTrees); slow on musk")
+    parser.add_argument(
+        "--alpha", type=float, default=1e-4, help="the autoencoder's weight decay"
+    )
+    parser.add_argument(
+        "--hidden",
+        type=int,
+        default=512,
+        help="width of the autoencoder's hidden layers",
+    )
+    parser.add_argument(
+        "--patience",
+        type=int,
+        default=None,
+        help="the autoencoder's n_iter_no_change (default: the imputer's)",
+    )
+    parser.add_argument(
+        "--max-iter",
+        type=int,
+        default=None,
+        help="the autoencoder's max_iter per round (default: the imputer's)",
+    )
+    parser.add_argument(
+        "--sets", nargs="*", default=None, help="only these development sets"
+    )
+    parser.add_argument(
+        "--scalings", nargs="*", choices=["range", "std"], default=["range"]
+    )
+    parser.add_argument(
+        "--extra-trees",
+        action="store_true",
+        help="also IterativeImputer(ExtraTrees); slow on musk",
+    )
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     torch.set_num_threads(1)
 
     columns = [
-        (f"masking {level:g}, emphasis {weight:g}, {scaling} scaling", level, weight, scaling)
-        for scaling in args.scalings for weight in args.emphasis for level in args.levels
+        (
+            f"masking {level:g}, emphasis {weight:g}, {scaling} scaling",
+            level,
+            weight,
+            scaling,
+        )
+        for scaling in args.scalings
+        for weight in args.emphasis
+        for level in args.levels
     ]
     if args.extra_trees:
         columns.append(("IterativeImputer, ExtraTrees", None, None, None))
@@ -114,16 +174,31 @@ def main():
                     model = imputers(seed, X.shape[1])["Iterative ExtraTrees"]
                 else:
                     model = imputer(
-                        level, weight, scaling, seed, X.shape[1], args.alpha, args.hidden, args.patience, args.max_iter
+                        level,
+                        weight,
+                        scaling,
+                        seed,
+                        X.shape[1],
+                        args.alpha,
+                        args.hidden,
+                        args.patience,
+                        args.max_iter,
                     )
                 filled = model.fit_transform(X_missing)
                 errors.append(rmse_on_hidden(filled, X, mask))
             row.append(f"{np.mean(errors):.4f}")
-            print(dataset, name, row[-1], f"{time.perf_counter() - start:.0f} s", flush=True)
+            print(
+                dataset,
+                name,
+                row[-1],
+                f"{time.perf_counter() - start:.0f} s",
+                flush=True,
+            )
         rows.append(row)
     print_table(
         f"Imputer development sets: RMSE on missing cells (min-max scaled), 20% MCAR, mean of {args.seeds} seeds, weight decay {args.alpha:g}, hidden layers of {args.hidden}"
-        + (f", patience {args.patience}" if args.patience else "") + (f", max_iter {args.max_iter}" if args.max_iter else ""),
+        + (f", patience {args.patience}" if args.patience else "")
+        + (f", max_iter {args.max_iter}" if args.max_iter else ""),
         ["dataset"] + [column[0] for column in columns],
         rows,
         args.out,

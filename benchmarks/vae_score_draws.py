@@ -32,14 +32,24 @@ from skae._inference import INFERENCE_DTYPE
 def draws(scheme, n_draws, n_rows, n_components, seed):
     generator = torch.Generator().manual_seed(seed)
     if scheme == "independent":
-        return torch.randn((n_draws, n_rows, n_components), generator=generator, dtype=INFERENCE_DTYPE)
+        return torch.randn(
+            (n_draws, n_rows, n_components), generator=generator, dtype=INFERENCE_DTYPE
+        )
     if scheme == "common":
-        return torch.randn((n_draws, 1, n_components), generator=generator, dtype=INFERENCE_DTYPE)
+        return torch.randn(
+            (n_draws, 1, n_components), generator=generator, dtype=INFERENCE_DTYPE
+        )
     if scheme == "common antithetic":
-        half = torch.randn(((n_draws + 1) // 2, 1, n_components), generator=generator, dtype=INFERENCE_DTYPE)
+        half = torch.randn(
+            ((n_draws + 1) // 2, 1, n_components),
+            generator=generator,
+            dtype=INFERENCE_DTYPE,
+        )
         return torch.cat([half, -half])[:n_draws]
     if scheme == "common sobol":
-        points = torch.quasirandom.SobolEngine(n_components, scramble=True, seed=seed).draw(n_draws, dtype=INFERENCE_DTYPE)
+        points = torch.quasirandom.SobolEngine(
+            n_components, scramble=True, seed=seed
+        ).draw(n_draws, dtype=INFERENCE_DTYPE)
         return (torch.special.ndtri(points.clamp(1e-12, 1 - 1e-12))).unsqueeze(1)
     raise ValueError(scheme)
 
@@ -51,7 +61,9 @@ def scores(vae, X, n_draws, seed, scheme):
     noise = draws(scheme, n_draws, len(X), vae.n_components, seed)
     with torch.inference_mode():
         x = torch.tensor(X, dtype=INFERENCE_DTYPE)
-        return vae.log_likelihood_bound(vae.module_, x, noise, importance_weighted=False).numpy()
+        return vae.log_likelihood_bound(
+            vae.module_, x, noise, importance_weighted=False
+        ).numpy()
 
 
 def main():
@@ -66,15 +78,33 @@ def main():
         "gaussian, standardised": (StandardScaler().fit_transform(digits), "gaussian"),
         "bernoulli, pixels / 16": (digits / 16, "bernoulli"),
     }
-    print(f"digits: fit on 1200 rows, scored on the other 597; n_score_samples={args.n_score_samples}, {args.seeds} draw seeds\n")
-    print("| likelihood | draws | Spearman between seeds (mean, min) | per-row score sd | mean score sd |")
+    print(
+        f"digits: fit on 1200 rows, scored on the other 597; n_score_samples={args.n_score_samples}, {args.seeds} draw seeds\n"
+    )
+    print(
+        "| likelihood | draws | Spearman between seeds (mean, min) | per-row score sd | mean score sd |"
+    )
     print("|---|---|---|---|---|")
     for name, (X, likelihood) in settings.items():
-        vae = VAE(8, likelihood=likelihood, hidden_layer_sizes=(64,), max_iter=100, random_state=0).fit(X[:1200])
+        vae = VAE(
+            8,
+            likelihood=likelihood,
+            hidden_layer_sizes=(64,),
+            max_iter=100,
+            random_state=0,
+        ).fit(X[:1200])
         held_out = X[1200:]
         for scheme in SCHEMES:
-            runs = np.array([scores(vae, held_out, args.n_score_samples, seed, scheme) for seed in range(args.seeds)])
-            rho = [spearmanr(runs[i], runs[j])[0] for i, j in itertools.combinations(range(args.seeds), 2)]
+            runs = np.array(
+                [
+                    scores(vae, held_out, args.n_score_samples, seed, scheme)
+                    for seed in range(args.seeds)
+                ]
+            )
+            rho = [
+                spearmanr(runs[i], runs[j])[0]
+                for i, j in itertools.combinations(range(args.seeds), 2)
+            ]
             print(
                 f"| {name} | {scheme} | {np.mean(rho):.5f}, {np.min(rho):.5f} "
                 f"| {runs.std(axis=0).mean():.3f} | {runs.mean(axis=1).std():.3f} |"

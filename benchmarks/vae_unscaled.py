@@ -23,11 +23,15 @@ def main():
             for seed in range(10):
                 X = np.random.RandomState(seed).normal(0, s, size=(500, 10))
                 try:
-                    vae = VAE(random_state=seed, learning_rate_init=lr, max_iter=20).fit(X)
+                    vae = VAE(
+                        random_state=seed, learning_rate_init=lr, max_iter=20
+                    ).fit(X)
                     final_losses.append(vae.loss_curve_[-1] - 10 * np.log(s))
                 except FloatingPointError:
                     failures += 1
-            print(f"s={s:g} lr={lr:g}: diverged {failures}/10, final loss - 10 log(s): mean {np.mean(final_losses):.3f}")
+            print(
+                f"s={s:g} lr={lr:g}: diverged {failures}/10, final loss - 10 log(s): mean {np.mean(final_losses):.3f}"
+            )
 
 
 if __name__ == "__main__":

@@ -25,7 +25,11 @@ PROJECTS = {
         "1.9",
         [
             *[
-                (f"sklearn.{name}", "py:class", f"modules/generated/sklearn.{name}.html#$")
+                (
+                    f"sklearn.{name}",
+                    "py:class",
+                    f"modules/generated/sklearn.{name}.html#$",
+                )
                 for name in [
                     "base.BaseEstimator",
                     "base.TransformerMixin",
@@ -53,7 +57,11 @@ PROJECTS = {
                 ]
             ],
             *[
-                (f"sklearn.{name}", "py:function", f"modules/generated/sklearn.{name}.html#$")
+                (
+                    f"sklearn.{name}",
+                    "py:function",
+                    f"modules/generated/sklearn.{name}.html#$",
+                )
                 for name in [
                     "base.clone",
                     "datasets.load_digits",
@@ -88,10 +96,18 @@ PROJECTS = {
                 "auto_examples/miscellaneous/plot_set_output.html#sphx-glr-auto-examples-miscellaneous-plot-set-output-py",
             ),
             ("glossary", "std:label", "glossary.html#glossary"),
-            ("df_output_transform", "std:label", "modules/df_output_transform.html#df-output-transform"),
+            (
+                "df_output_transform",
+                "std:label",
+                "modules/df_output_transform.html#df-output-transform",
+            ),
             ("pipeline", "std:label", "modules/compose.html#pipeline"),
             ("grid_search", "std:label", "modules/grid_search.html#grid-search"),
-            ("outlier_detection", "std:label", "modules/outlier_detection.html#outlier-detection"),
+            (
+                "outlier_detection",
+                "std:label",
+                "modules/outlier_detection.html#outlier-detection",
+            ),
             ("impute", "std:label", "modules/impute.html#impute"),
             ("develop", "std:label", "developers/develop.html#develop"),
             *[
@@ -128,7 +144,11 @@ PROJECTS = {
         "https://docs.python.org/3/",
         "3.11",
         [
-            ("bltin-boolean-values", "std:label", "library/stdtypes.html#boolean-type-bool"),
+            (
+                "bltin-boolean-values",
+                "std:label",
+                "library/stdtypes.html#boolean-type-bool",
+            ),
             ("None", "py:data", "library/constants.html#$"),
             ("True", "py:data", "library/constants.html#$"),
             ("False", "py:data", "library/constants.html#$"),
@@ -136,7 +156,10 @@ PROJECTS = {
                 (name, "py:class", "library/stdtypes.html#$")
                 for name in ["list", "tuple", "str", "dict", "set", "range"]
             ],
-            *[(name, "py:class", "library/functions.html#$") for name in ["int", "float", "bool", "object", "slice"]],
+            *[
+                (name, "py:class", "library/functions.html#$")
+                for name in ["int", "float", "bool", "object", "slice"]
+            ],
             ("callable", "py:function", "library/functions.html#$"),
             ("iterable", "std:term", "glossary.html#term-iterable"),
             ("sequence", "std:term", "glossary.html#term-sequence"),
@@ -152,7 +175,11 @@ PROJECTS = {
             ("torch.nn.Linear", "py:class", "generated/torch.nn.Linear.html#$"),
             ("torch.nn.Identity", "py:class", "generated/torch.nn.Identity.html#$"),
             ("torch.nn.Conv2d", "py:class", "generated/torch.nn.Conv2d.html#$"),
-            ("torch.nn.ConvTranspose2d", "py:class", "generated/torch.nn.ConvTranspose2d.html#$"),
+            (
+                "torch.nn.ConvTranspose2d",
+                "py:class",
+                "generated/torch.nn.ConvTranspose2d.html#$",
+            ),
             ("torch.Tensor", "py:class", "tensors.html#$"),
             ("torch.device", "py:class", "tensor_attributes.html#$"),
             ("torch.dtype", "py:class", "tensor_attributes.html#$"),
@@ -161,7 +188,11 @@ PROJECTS = {
             ("torch.func.jacrev", "py:function", "generated/torch.func.jacrev.html#$"),
             ("torch.func.vmap", "py:function", "generated/torch.func.vmap.html#$"),
             ("torch.manual_seed", "py:function", "generated/torch.manual_seed.html#$"),
-            ("torch.set_num_threads", "py:function", "generated/torch.set_num_threads.html#$"),
+            (
+                "torch.set_num_threads",
+                "py:function",
+                "generated/torch.set_num_threads.html#$",
+            ),
             (
                 "torch.use_deterministic_algorithms",
                 "py:function",
@@ -170,7 +201,11 @@ PROJECTS = {
             ("randomness", "std:label", "notes/randomness.html#reproducibility"),
             # Labels in the docstrings of the torch.nn.Module methods skae.nn inherits.
             ("nn-init-doc", "std:label", "nn.init.html#nn-init-doc"),
-            ("locally-disable-grad-doc", "std:label", "notes/autograd.html#locally-disable-grad-doc"),
+            (
+                "locally-disable-grad-doc",
+                "std:label",
+                "notes/autograd.html#locally-disable-grad-doc",
+            ),
         ],
     ),
     "skorch": (

@@ -16,7 +16,9 @@ from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS))  # for _intersphinx
-sys.path.insert(0, str(DOCS.parent))  # document this checkout's skae, not an installed one
+sys.path.insert(
+    0, str(DOCS.parent / "src")
+)  # document this checkout's skae, not an installed one
 
 import _intersphinx  # noqa: E402
 
@@ -41,7 +43,13 @@ extensions = [
 ]
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "design.md", "auto_examples/*.ipynb", "auto_examples/*.py", "**.zip"]
+exclude_patterns = [
+    "_build",
+    "design.md",
+    "auto_examples/*.ipynb",
+    "auto_examples/*.py",
+    "**.zip",
+]
 root_doc = "index"
 default_role = "literal"  # `x` in a page is code, as in docstrings
 pygments_style = "sphinx"
@@ -62,7 +70,17 @@ numpydoc_show_class_members = False  # autodoc lists the methods (see _templates
 numpydoc_class_members_toctree = False
 numpydoc_attributes_as_param_list = True
 numpydoc_xref_param_type = True
-numpydoc_xref_ignore = {"of", "or", "shape", "default", "optional", "instance", "and", "to", "the"}
+numpydoc_xref_ignore = {
+    "of",
+    "or",
+    "shape",
+    "default",
+    "optional",
+    "instance",
+    "and",
+    "to",
+    "the",
+}
 numpydoc_xref_aliases = {
     "array-like": ":term:`array-like <array_like>`",
     "estimator": ":term:`estimator`",

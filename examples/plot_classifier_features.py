@@ -25,7 +25,9 @@ from skae import SparseAE
 
 torch.set_num_threads(1)
 X, y = load_digits(return_X_y=True)
-X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
+X_train, X_test, y_train, y_test = train_test_split(
+    X, y, test_size=0.25, random_state=0, stratify=y
+)
 
 # %%
 # The pipeline: 256 code units of which only the ``k`` largest are kept for
@@ -39,7 +41,12 @@ X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random
 pipe = Pipeline(
     [
         ("scale", StandardScaler()),
-        ("ae", SparseAE(256, k=25, max_iter=200, tol=1e-2, n_iter_no_change=3, random_state=0)),
+        (
+            "ae",
+            SparseAE(
+                256, k=25, max_iter=200, tol=1e-2, n_iter_no_change=3, random_state=0
+            ),
+        ),
         ("scale_codes", StandardScaler()),
         ("clf", LogisticRegression(max_iter=1000)),
     ],
@@ -47,13 +54,17 @@ pipe = Pipeline(
 )
 search = GridSearchCV(pipe, {"ae__k": [10, 40], "clf__C": [0.1, 1.0]}, cv=3)
 search.fit(X_train, y_train)
-print(f"best parameters {search.best_params_}, cross-validated accuracy {search.best_score_:.3f}")
+print(
+    f"best parameters {search.best_params_}, cross-validated accuracy {search.best_score_:.3f}"
+)
 print(f"test accuracy of the refitted pipeline: {search.score(X_test, y_test):.3f}")
 
 # %%
 # Cross-validated accuracy over the grid:
 results = pd.DataFrame(search.cv_results_)
-table = results.pivot(index="param_ae__k", columns="param_clf__C", values="mean_test_score")
+table = results.pivot(
+    index="param_ae__k", columns="param_clf__C", values="mean_test_score"
+)
 print(table.round(3))
 fig, ax = plt.subplots(figsize=(5, 3.5))
 for C in table.columns:

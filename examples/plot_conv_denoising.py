@@ -53,7 +53,10 @@ common = dict(
 models = {
     "MLP": DenoisingAE(16, hidden_layer_sizes=(128,), **common),
     "convolutional": DenoisingAE(
-        16, encoder=partial(ConvEncoder, **image), decoder=partial(ConvDecoder, **image), **common
+        16,
+        encoder=partial(ConvEncoder, **image),
+        decoder=partial(ConvDecoder, **image),
+        **common,
     ),
 }
 

@@ -30,7 +30,9 @@ from skae.nn import ConvDecoder, ConvEncoder
 torch.set_num_threads(1)
 X, y = load_digits(return_X_y=True)
 X = X / 16
-X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=0)
+X_train, X_test, y_train, y_test = train_test_split(
+    X, y, test_size=0.25, random_state=0
+)
 
 image = dict(image_shape=(1, 8, 8), channels=(16, 32))
 conv = AutoencoderTransformer(
@@ -45,7 +47,11 @@ conv = AutoencoderTransformer(
     n_iter_no_change=3,
     random_state=0,
 )
-spaces = {"pixels (64)": None, "PCA (16)": PCA(16, random_state=0), "convolutional AE (16)": conv}
+spaces = {
+    "pixels (64)": None,
+    "PCA (16)": PCA(16, random_state=0),
+    "convolutional AE (16)": conv,
+}
 
 # %%
 # Precision at 10

@@ -41,7 +41,8 @@ class ResidualMLP(nn.Module):
         super().__init__()
         self.first = nn.Linear(n_features, width)
         self.blocks = nn.ModuleList(
-            nn.Sequential(nn.LayerNorm(width), nn.Linear(width, width), nn.GELU()) for _ in range(depth)
+            nn.Sequential(nn.LayerNorm(width), nn.Linear(width, width), nn.GELU())
+            for _ in range(depth)
         )
         self.last = nn.Linear(width, n_components)
 
@@ -59,7 +60,9 @@ def residual_decoder(n_features, n_components):
 
 X, y = load_digits(return_X_y=True)
 X = X / 16
-X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=0)
+X_train, X_test, y_train, y_test = train_test_split(
+    X, y, test_size=0.25, random_state=0
+)
 
 # %%
 # The variant's difference on top: k active units
@@ -80,7 +83,11 @@ sparse = SparseAE(
 codes = sparse.transform(X_test)
 print("non-zero units per code:", np.unique((codes != 0).sum(axis=1)))
 print(f"units never used: {sparse.dead_units_fraction_:.0%}")
-print(type(sparse.module_.encoder).__name__, "->", type(sparse.module_.code_layer).__name__)
+print(
+    type(sparse.module_.encoder).__name__,
+    "->",
+    type(sparse.module_.code_layer).__name__,
+)
 
 # %%
 # Model selection as for any transformer
@@ -88,6 +95,12 @@ print(type(sparse.module_.encoder).__name__, "->", type(sparse.module_.code_laye
 # The sparse codes feed a classifier; ``k`` is tuned by cross-validation.
 # Each candidate is a clone whose builder makes a fresh network; a larger
 # ``tol`` stops each fit of the search sooner.
-pipe = make_pipeline(clone(sparse).set_params(tol=1e-2), LogisticRegression(max_iter=2000))
+pipe = make_pipeline(
+    clone(sparse).set_params(tol=1e-2), LogisticRegression(max_iter=2000)
+)
 search = GridSearchCV(pipe, {"sparseae__k": [3, 12]}, cv=2).fit(X_train, y_train)
-print("best k:", search.best_params_["sparseae__k"], f"test accuracy {search.score(X_test, y_test):.3f}")
+print(
+    "best k:",
+    search.best_params_["sparseae__k"],
+    f"test accuracy {search.score(X_test, y_test):.3f}",
+)

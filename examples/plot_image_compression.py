@@ -28,16 +28,26 @@ image = image[:height, :width]
 
 def to_blocks(img):
     """(h, w) image -> (n_blocks, 64) rows, one per non-overlapping 8x8 block."""
-    return img.reshape(height // 8, 8, width // 8, 8).transpose(0, 2, 1, 3).reshape(-1, 64)
+    return (
+        img.reshape(height // 8, 8, width // 8, 8).transpose(0, 2, 1, 3).reshape(-1, 64)
+    )
 
 
 def from_blocks(blocks):
-    return blocks.reshape(height // 8, width // 8, 8, 8).transpose(0, 2, 1, 3).reshape(height, width)
+    return (
+        blocks.reshape(height // 8, width // 8, 8, 8)
+        .transpose(0, 2, 1, 3)
+        .reshape(height, width)
+    )
 
 
 blocks = to_blocks(image)
-patches = extract_patches_2d(image, (8, 8), max_patches=10000, random_state=0).reshape(-1, 64)
-print(f"image {height}x{width}: {len(blocks)} blocks of 64 pixels; {len(patches)} training patches")
+patches = extract_patches_2d(image, (8, 8), max_patches=10000, random_state=0).reshape(
+    -1, 64
+)
+print(
+    f"image {height}x{width}: {len(blocks)} blocks of 64 pixels; {len(patches)} training patches"
+)
 
 # %%
 # Both codecs are fitted on 10,000 random 8x8 patches of the image (a real
@@ -62,7 +72,9 @@ for k in sizes:
             ),
         ),
     ]:
-        restored = model.fit(patches).inverse_transform(model.transform(blocks)).clip(0, 1)
+        restored = (
+            model.fit(patches).inverse_transform(model.transform(blocks)).clip(0, 1)
+        )
         psnr[name].append(10 * np.log10(1 / np.mean((restored - blocks) ** 2)))
         reconstructions[name, k] = from_blocks(restored)
     print(

@@ -40,7 +40,12 @@ imputers = {
     "IterativeImputer": IterativeImputer(max_iter=10, random_state=0),
     "AutoencoderImputer": AutoencoderImputer(
         DenoisingAE(
-            X.shape[1], noise="masking", noise_level=0.15, hidden_layer_sizes=(512,), max_iter=200, random_state=0
+            X.shape[1],
+            noise="masking",
+            noise_level=0.15,
+            hidden_layer_sizes=(512,),
+            max_iter=200,
+            random_state=0,
         ),
         random_state=0,
     ),
@@ -69,15 +74,29 @@ rows = np.flatnonzero(missing[:, feature])[:8]
 # ``random_state`` seeds the draws of each ``transform``; changing it after
 # ``fit`` gives another draw from the same trained model.
 draws = np.stack(
-    [vae_imputer.set_params(random_state=seed).transform(X_missing[rows])[:, feature] for seed in range(20)]
+    [
+        vae_imputer.set_params(random_state=seed).transform(X_missing[rows])[:, feature]
+        for seed in range(20)
+    ]
 )
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
 axes[0].barh(list(errors), list(errors.values()))
 axes[0].set(xlabel="RMSE on hidden cells (range-scaled)", title="single imputation")
 axes[1].boxplot(draws, positions=range(len(rows)))
-axes[1].scatter(range(len(rows)), X[rows, feature], color="k", marker="x", zorder=3, label="true value")
-axes[1].set(xlabel="row with a hidden 'mean radius'", ylabel="mean radius", title="20 VAE draws per cell")
+axes[1].scatter(
+    range(len(rows)),
+    X[rows, feature],
+    color="k",
+    marker="x",
+    zorder=3,
+    label="true value",
+)
+axes[1].set(
+    xlabel="row with a hidden 'mean radius'",
+    ylabel="mean radius",
+    title="20 VAE draws per cell",
+)
 axes[1].legend()
 fig.tight_layout()
 plt.show()

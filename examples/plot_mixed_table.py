@@ -32,9 +32,13 @@ X = pd.DataFrame(
         "age": np.round(42 + 11 * seniority + 3 * rng.normal(size=n), 1),
         "income": np.round(np.exp(10 + 0.5 * seniority + 0.2 * rng.normal(size=n)), -2),
         "children": pd.array(rng.poisson(np.exp(0.2 + 0.6 * family)), dtype="Int64"),
-        "owner": pd.array(seniority + 0.5 * family + 0.5 * rng.normal(size=n) > 0, dtype="boolean"),
+        "owner": pd.array(
+            seniority + 0.5 * family + 0.5 * rng.normal(size=n) > 0, dtype="boolean"
+        ),
         "city": pd.Series(
-            np.array(["Lyon", "Oslo", "Rome"])[np.digitize(family + 0.4 * rng.normal(size=n), [-0.5, 0.5])]
+            np.array(["Lyon", "Oslo", "Rome"])[
+                np.digitize(family + 0.4 * rng.normal(size=n), [-0.5, 0.5])
+            ]
         ),
         "education": pd.Categorical.from_codes(
             np.digitize(seniority + 0.4 * rng.normal(size=n), [-0.8, 0.2, 1.2]),
@@ -52,7 +56,14 @@ print(X.dtypes.to_string())
 hidden = rng.rand(*X.shape) < 0.2
 X_missing = X.mask(hidden)  # each column keeps its dtype; hidden cells are NaN / pd.NA
 imputer = AutoencoderImputer(
-    DenoisingAE(8, noise="masking", noise_level=0.15, hidden_layer_sizes=(64,), max_iter=150, random_state=0),
+    DenoisingAE(
+        8,
+        noise="masking",
+        noise_level=0.15,
+        hidden_layer_sizes=(64,),
+        max_iter=150,
+        random_state=0,
+    ),
     kinds={"income": "positive"},
     random_state=0,
 )
@@ -65,8 +76,12 @@ print("observed cells unchanged:", filled.mask(hidden).equals(X_missing))
 # The baseline: the column mean for numbers, the most frequent value otherwise.
 numeric, labelled = ["age", "income", "children"], ["owner", "city", "education"]
 baseline = X_missing.copy()
-baseline[numeric] = SimpleImputer(strategy="mean").fit_transform(X_missing[numeric].astype(float))
-as_objects = X_missing[labelled].astype(object).where(X_missing[labelled].notna(), np.nan)
+baseline[numeric] = SimpleImputer(strategy="mean").fit_transform(
+    X_missing[numeric].astype(float)
+)
+as_objects = (
+    X_missing[labelled].astype(object).where(X_missing[labelled].notna(), np.nan)
+)
 baseline[labelled] = SimpleImputer(strategy="most_frequent").fit_transform(as_objects)
 
 
@@ -77,13 +92,20 @@ def errors(table):
         truth, guess = X[name][hidden[:, j]], table[name][hidden[:, j]]
         if name in numeric:
             span = float(X[name].max() - X[name].min())
-            result[name] = np.sqrt(np.mean((guess.astype(float) - truth.astype(float)) ** 2)) / span
+            result[name] = (
+                np.sqrt(np.mean((guess.astype(float) - truth.astype(float)) ** 2))
+                / span
+            )
         else:
-            result[name] = np.mean(guess.astype(object).to_numpy() == truth.astype(object).to_numpy())
+            result[name] = np.mean(
+                guess.astype(object).to_numpy() == truth.astype(object).to_numpy()
+            )
     return pd.Series(result)
 
 
-scores = pd.DataFrame({"SimpleImputer": errors(baseline), "AutoencoderImputer": errors(filled)})
+scores = pd.DataFrame(
+    {"SimpleImputer": errors(baseline), "AutoencoderImputer": errors(filled)}
+)
 print(scores.round(3).to_string())
 
 # %%
@@ -103,7 +125,9 @@ odd = pd.DataFrame(
         "children": pd.array([0, 9], dtype="Int64"),
         "owner": pd.array([True, False], dtype="boolean"),
         "city": ["Oslo", "Rome"],
-        "education": pd.Categorical(["phd", "school"], X["education"].cat.categories, ordered=True),
+        "education": pd.Categorical(
+            ["phd", "school"], X["education"].cat.categories, ordered=True
+        ),
     }
 ).astype(X.dtypes.to_dict())
 table = pd.concat([X_missing, odd], ignore_index=True)
@@ -114,7 +138,9 @@ print(table.iloc[worst].to_string())
 print(per_column.round(1).to_string())
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-scores.plot.barh(ax=axes[0], title="hidden cells: range-scaled RMSE (numbers), accuracy (labels)")
+scores.plot.barh(
+    ax=axes[0], title="hidden cells: range-scaled RMSE (numbers), accuracy (labels)"
+)
 axes[0].legend(loc="lower right", fontsize="small")
 image = axes[1].imshow(per_column.to_numpy(), cmap="viridis", aspect="auto")
 axes[1].set(

@@ -30,7 +30,9 @@ from skae import AutoencoderTransformer
 torch.set_num_threads(1)
 data = Path(os.environ.get("SKAE_DATA", "."))
 if not (data / "mnist.npz").is_file():
-    raise SystemExit(f"mnist.npz not found in {data}: set SKAE_DATA to the folder that holds it")
+    raise SystemExit(
+        f"mnist.npz not found in {data}: set SKAE_DATA to the folder that holds it"
+    )
 mnist = np.load(data / "mnist.npz")
 X_train = mnist["x_train"][:20000].reshape(-1, 784).astype(np.float32) / 255
 y_train = mnist["y_train"][:20000]

@@ -41,7 +41,14 @@ print(f"{len(X)} rows, {is_outlier.sum()} outliers, {X.shape[1]} features")
 detector = make_pipeline(
     StandardScaler(),
     AutoencoderOutlierDetector(
-        AutoencoderTransformer(4, hidden_layer_sizes=(32,), max_iter=300, tol=1e-3, n_iter_no_change=3, random_state=0),
+        AutoencoderTransformer(
+            4,
+            hidden_layer_sizes=(32,),
+            max_iter=300,
+            tol=1e-3,
+            n_iter_no_change=3,
+            random_state=0,
+        ),
         random_state=0,
     ),
 ).fit(X)
@@ -68,7 +75,9 @@ bins = np.geomspace(outlyingness.min(), outlyingness.max(), 50)
 fig, ax = plt.subplots(figsize=(7, 4))
 ax.hist(outlyingness[~is_outlier], bins=bins, alpha=0.6, label="benign (inliers)")
 ax.hist(outlyingness[is_outlier], bins=bins, alpha=0.6, label="malignant (outliers)")
-ax.axvline(-detector[-1].offset_, color="k", linestyle="--", label="threshold (-offset_)")
+ax.axvline(
+    -detector[-1].offset_, color="k", linestyle="--", label="threshold (-offset_)"
+)
 ax.set_xscale("log")
 ax.set(xlabel="-score_samples (higher = more outlying)", ylabel="rows")
 ax.legend()

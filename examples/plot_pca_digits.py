@@ -24,7 +24,9 @@ from skae import AutoencoderTransformer
 torch.set_num_threads(1)  # tiny networks train fastest on one thread
 X, y = load_digits(return_X_y=True)
 X = MinMaxScaler().fit_transform(X)
-X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=0)
+X_train, X_test, y_train, y_test = train_test_split(
+    X, y, test_size=0.25, random_state=0
+)
 
 # %%
 # Reconstruction error against code size
@@ -40,7 +42,12 @@ for k in sizes:
     models = {
         "PCA": PCA(k, random_state=0),
         "AutoencoderTransformer": AutoencoderTransformer(
-            k, hidden_layer_sizes=(128,), max_iter=300, tol=1e-3, n_iter_no_change=3, random_state=0
+            k,
+            hidden_layer_sizes=(128,),
+            max_iter=300,
+            tol=1e-3,
+            n_iter_no_change=3,
+            random_state=0,
         ),
     }
     for name, model in models.items():
@@ -67,7 +74,12 @@ for ax, model in zip(
     [
         PCA(2, random_state=0),
         AutoencoderTransformer(
-            2, hidden_layer_sizes=(128,), max_iter=300, tol=1e-3, n_iter_no_change=3, random_state=0
+            2,
+            hidden_layer_sizes=(128,),
+            max_iter=300,
+            tol=1e-3,
+            n_iter_no_change=3,
+            random_state=0,
         ),
     ],
 ):

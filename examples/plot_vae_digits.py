@@ -20,7 +20,9 @@ torch.set_num_threads(1)
 X, y = load_digits(return_X_y=True)
 X = X / 16.0  # in [0, 1], as the Bernoulli likelihood needs
 
-vae = VAE(8, likelihood="bernoulli", hidden_layer_sizes=(256,), max_iter=150, random_state=0).fit(X)
+vae = VAE(
+    8, likelihood="bernoulli", hidden_layer_sizes=(256,), max_iter=150, random_state=0
+).fit(X)
 print(
     f"ELBO {vae.score(X):.2f} nats per image, "
     f"importance-weighted bound (100 samples) {vae.score_samples(X, n_samples=100).mean():.2f} nats; "
@@ -39,7 +41,9 @@ fig, axes = plt.subplots(1, 2, figsize=(9, 4))
 axes[0].plot(vae.loss_curve_)
 axes[0].set(title="training loss (-ELBO, nats)", xlabel="epoch")
 samples = vae.sample(16, random_state=0)
-axes[1].imshow(samples.reshape(4, 4, 8, 8).transpose(0, 2, 1, 3).reshape(32, 32), cmap="gray_r")
+axes[1].imshow(
+    samples.reshape(4, 4, 8, 8).transpose(0, 2, 1, 3).reshape(32, 32), cmap="gray_r"
+)
 axes[1].set(title="16 samples from the prior")
 axes[1].axis("off")
 fig.tight_layout()
@@ -61,7 +65,9 @@ ax.axis("off")
 # ----------------------------
 # With two latent units the posterior means can be plotted directly; the labels,
 # unused in training, colour the points.
-vae_2d = VAE(2, likelihood="bernoulli", hidden_layer_sizes=(256,), max_iter=150, random_state=0).fit(X)
+vae_2d = VAE(
+    2, likelihood="bernoulli", hidden_layer_sizes=(256,), max_iter=150, random_state=0
+).fit(X)
 codes = vae_2d.transform(X)
 fig, ax = plt.subplots(figsize=(6, 5))
 points = ax.scatter(codes[:, 0], codes[:, 1], c=y, cmap="tab10", s=6)

@@ -9,7 +9,9 @@ import torch
 # when the other core is busy; the library itself never sets this globally.
 torch.set_num_threads(1)
 
-SHARED_DATA = Path(os.environ.get("SKAE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+SHARED_DATA = Path(
+    os.environ.get("SKAE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
 
 
 @pytest.fixture(scope="session")

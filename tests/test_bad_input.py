@@ -95,11 +95,23 @@ FIT_INPUT = {
     "empty": (X[:0], ValueError, r"0 sample"),
     "0-column": (X[:, :0], ValueError, r"0 feature"),
     "strings": (np.full((5, 3), "a"), ValueError, r"non-numeric.*OneHotEncoder"),
-    "string-column": (pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]}), ValueError, r"non-numeric columns \['b'\]"),
+    "string-column": (
+        pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]}),
+        ValueError,
+        r"non-numeric columns \['b'\]",
+    ),
     "complex": (X + 1j, ValueError, r"complex numbers.*X\.real"),
-    "3-D": (X.reshape(20, 2, 2), ValueError, r"dim 3.*reshape X to \(n_samples, n_features\)"),
+    "3-D": (
+        X.reshape(20, 2, 2),
+        ValueError,
+        r"dim 3.*reshape X to \(n_samples, n_features\)",
+    ),
     "1-D": (X[:, 0], ValueError, r"Expected (a )?2D array.*[Rr]eshape"),
-    "sparse": (sp.csr_matrix(X), TypeError, r"sparse.*OneHotEncoder\(sparse_output=False\)"),
+    "sparse": (
+        sp.csr_matrix(X),
+        TypeError,
+        r"sparse.*OneHotEncoder\(sparse_output=False\)",
+    ),
 }
 
 
@@ -108,11 +120,15 @@ FIT_INPUT = {
 def test_bad_input_at_fit(name, case):
     X_bad, error, message = FIT_INPUT[case]
     if name == "AutoencoderImputer" and case == "nan":
-        filled = build(name).fit_transform(X_bad)  # documented: NaN marks the cells to impute
+        filled = build(name).fit_transform(
+            X_bad
+        )  # documented: NaN marks the cells to impute
         assert np.isfinite(filled).all() and filled[0].tolist() == X[0].tolist()
         return
     if case == "string-column" and name not in ("VAE", "AutoencoderOutlierDetector"):
-        build(name).fit(X_bad)  # documented: a DataFrame with string columns is a mixed table (tests/test_mixed_tables.py)
+        build(name).fit(
+            X_bad
+        )  # documented: a DataFrame with string columns is a mixed table (tests/test_mixed_tables.py)
         return
     if case == "string-column" and name == "VAE":
         message = r"VAE has a likelihood of its own and does not model mixed tables.*OneHotEncoder"
@@ -123,13 +139,19 @@ def test_bad_input_at_fit(name, case):
 def test_one_row_fits_and_predicts_finite_values():
     for name in ESTIMATORS:
         estimator = build(name).fit(X[:1])
-        method = "score_samples" if name == "AutoencoderOutlierDetector" else "transform"
+        method = (
+            "score_samples" if name == "AutoencoderOutlierDetector" else "transform"
+        )
         assert np.isfinite(getattr(estimator, method)(X)).all(), name
 
 
 # ------------------------------------------------------- input at prediction
 PREDICT_INPUT = {
-    "wrong-width": (X[:, :3], ValueError, r"X has 3 features, but \w+ is expecting 4 features"),
+    "wrong-width": (
+        X[:, :3],
+        ValueError,
+        r"X has 3 features, but \w+ is expecting 4 features",
+    ),
     "nan": (with_value(np.nan), ValueError, r"contains NaN.*AutoencoderImputer"),
     "inf": (with_value(np.inf), ValueError, r"infinity"),
     "sparse": (sp.csr_matrix(X), TypeError, r"OneHotEncoder\(sparse_output=False\)"),
@@ -153,7 +175,9 @@ def test_bad_input_at_prediction(fitted, name, case):
 @pytest.mark.parametrize("name", ESTIMATORS)
 def test_unfitted_calls(name):
     estimator = build(name)
-    methods = inference_methods(name) + (["inverse_transform"] if name in AUTOENCODERS else [])
+    methods = inference_methods(name) + (
+        ["inverse_transform"] if name in AUTOENCODERS else []
+    )
     for method in methods:
         with pytest.raises(NotFittedError, match=r"not fitted yet.*Call 'fit'"):
             getattr(estimator, method)(X)
@@ -169,13 +193,41 @@ def test_unfitted_vae_generation():
 # The docs say inference_batch_size and inference_device need no refit: they
 # are validated when used, for every estimator (the wrappers' autoencoders).
 AFTER_FIT = {
-    "batch-negative": ({"inference_batch_size": -1}, InvalidParameterError, "'inference_batch_size' parameter"),
-    "batch-zero": ({"inference_batch_size": 0}, InvalidParameterError, "'inference_batch_size' parameter"),
-    "batch-float": ({"inference_batch_size": 2.5}, InvalidParameterError, "'inference_batch_size' parameter"),
-    "batch-none": ({"inference_batch_size": None}, InvalidParameterError, "'inference_batch_size' parameter"),
-    "batch-bool": ({"inference_batch_size": True}, InvalidParameterError, "'inference_batch_size' parameter"),
-    "device-int": ({"inference_device": 3}, InvalidParameterError, "'inference_device' parameter"),
-    "device-name": ({"inference_device": "gpu"}, ValueError, "inference_device='gpu' is not a valid torch device"),
+    "batch-negative": (
+        {"inference_batch_size": -1},
+        InvalidParameterError,
+        "'inference_batch_size' parameter",
+    ),
+    "batch-zero": (
+        {"inference_batch_size": 0},
+        InvalidParameterError,
+        "'inference_batch_size' parameter",
+    ),
+    "batch-float": (
+        {"inference_batch_size": 2.5},
+        InvalidParameterError,
+        "'inference_batch_size' parameter",
+    ),
+    "batch-none": (
+        {"inference_batch_size": None},
+        InvalidParameterError,
+        "'inference_batch_size' parameter",
+    ),
+    "batch-bool": (
+        {"inference_batch_size": True},
+        InvalidParameterError,
+        "'inference_batch_size' parameter",
+    ),
+    "device-int": (
+        {"inference_device": 3},
+        InvalidParameterError,
+        "'inference_device' parameter",
+    ),
+    "device-name": (
+        {"inference_device": "gpu"},
+        ValueError,
+        "inference_device='gpu' is not a valid torch device",
+    ),
 }
 
 
@@ -191,7 +243,9 @@ def test_parameters_changed_after_fit_are_validated_when_used(fitted, name, case
             autoencoder.set_params(**params)
         for method in inference_methods(name):
             with pytest.raises(error, match=re.escape(message)):
-                getattr(estimator, method)(with_value(np.nan) if name == "AutoencoderImputer" else X)
+                getattr(estimator, method)(
+                    with_value(np.nan) if name == "AutoencoderImputer" else X
+                )
     finally:
         for autoencoder, params_before in zip(inner, saved):
             autoencoder.set_params(**params_before)
@@ -201,8 +255,13 @@ def test_inverse_transform_and_sample_validate_inference_batch_size(fitted):
     vae = fitted["VAE"]
     try:
         vae.set_params(inference_batch_size=0)
-        for call in (lambda: vae.inverse_transform(np.zeros((2, 2))), lambda: vae.sample(3)):
-            with pytest.raises(InvalidParameterError, match="'inference_batch_size' parameter of VAE"):
+        for call in (
+            lambda: vae.inverse_transform(np.zeros((2, 2))),
+            lambda: vae.sample(3),
+        ):
+            with pytest.raises(
+                InvalidParameterError, match="'inference_batch_size' parameter of VAE"
+            ):
                 call()
     finally:
         vae.set_params(inference_batch_size=8192)
@@ -212,7 +271,9 @@ def test_n_score_samples_after_fit_is_named(fitted):
     vae = fitted["VAE"]
     try:
         vae.set_params(n_score_samples=0)
-        with pytest.raises(InvalidParameterError, match="'n_score_samples' parameter of VAE"):
+        with pytest.raises(
+            InvalidParameterError, match="'n_score_samples' parameter of VAE"
+        ):
             vae.score_samples(X)
     finally:
         vae.set_params(n_score_samples=10)
@@ -222,8 +283,12 @@ def test_n_score_samples_after_fit_is_named(fitted):
 
 @pytest.mark.parametrize(
     "params, message",
-    [({"n_rounds": 0}, "'n_rounds' parameter"), ({"missing_values": "?"}, "missing_values='?' cannot mark"),
-     ({"sample_posterior": True}, "sample_posterior=True needs"), ({"n_rounds": True}, "'n_rounds' parameter")],
+    [
+        ({"n_rounds": 0}, "'n_rounds' parameter"),
+        ({"missing_values": "?"}, "missing_values='?' cannot mark"),
+        ({"sample_posterior": True}, "sample_posterior=True needs"),
+        ({"n_rounds": True}, "'n_rounds' parameter"),
+    ],
 )
 def test_imputer_parameters_read_by_transform_are_validated(fitted, params, message):
     imputer = fitted["AutoencoderImputer"]
@@ -238,14 +303,46 @@ def test_imputer_parameters_read_by_transform_are_validated(fitted, params, mess
 
 # ------------------------------------------------------ training parameters
 TRAINING_PARAMS = {
-    "callbacks-int": ({"callbacks": [1]}, InvalidParameterError, r"'callbacks' parameter.*skorch.*callbacks\[0\]=1"),
-    "callbacks-tuple": ({"callbacks": [("clip", 1)]}, InvalidParameterError, r"'callbacks' parameter.*\('clip', 1\)"),
-    "n_components-bool": ({"n_components": True}, InvalidParameterError, r"'n_components' parameter.*Got True"),
-    "hidden-bool": ({"hidden_layer_sizes": True}, InvalidParameterError, r"'hidden_layer_sizes' parameter.*Got True"),
-    "hidden-bool-layer": ({"hidden_layer_sizes": (True,)}, InvalidParameterError, r"'hidden_layer_sizes'.*not bools"),
-    "max_iter-bool": ({"max_iter": True}, InvalidParameterError, r"'max_iter' parameter.*Got True"),
-    "batch_size-bool": ({"batch_size": True}, InvalidParameterError, r"'batch_size' parameter.*Got True"),
-    "alpha-overflow": ({"alpha": 1e300}, InvalidParameterError, r"'alpha' parameter.*lower alpha"),
+    "callbacks-int": (
+        {"callbacks": [1]},
+        InvalidParameterError,
+        r"'callbacks' parameter.*skorch.*callbacks\[0\]=1",
+    ),
+    "callbacks-tuple": (
+        {"callbacks": [("clip", 1)]},
+        InvalidParameterError,
+        r"'callbacks' parameter.*\('clip', 1\)",
+    ),
+    "n_components-bool": (
+        {"n_components": True},
+        InvalidParameterError,
+        r"'n_components' parameter.*Got True",
+    ),
+    "hidden-bool": (
+        {"hidden_layer_sizes": True},
+        InvalidParameterError,
+        r"'hidden_layer_sizes' parameter.*Got True",
+    ),
+    "hidden-bool-layer": (
+        {"hidden_layer_sizes": (True,)},
+        InvalidParameterError,
+        r"'hidden_layer_sizes'.*not bools",
+    ),
+    "max_iter-bool": (
+        {"max_iter": True},
+        InvalidParameterError,
+        r"'max_iter' parameter.*Got True",
+    ),
+    "batch_size-bool": (
+        {"batch_size": True},
+        InvalidParameterError,
+        r"'batch_size' parameter.*Got True",
+    ),
+    "alpha-overflow": (
+        {"alpha": 1e300},
+        InvalidParameterError,
+        r"'alpha' parameter.*lower alpha",
+    ),
 }
 
 
@@ -260,14 +357,20 @@ def test_bad_training_parameters(name, case):
 
 
 def test_callbacks_accept_instances_and_named_tuples():
-    for callbacks in ([GradientNormClipping(1.0)], [("clip", GradientNormClipping(1.0))]):
+    for callbacks in (
+        [GradientNormClipping(1.0)],
+        [("clip", GradientNormClipping(1.0))],
+    ):
         assert build("AutoencoderTransformer", callbacks=callbacks).fit(X).n_iter_ == 2
 
 
 @pytest.mark.parametrize(
     "params, message",
-    [({"max_features": True}, "'max_features' parameter"), ({"n_estimators": True}, "'n_estimators' parameter"),
-     ({"n_trim_rounds": True}, "'n_trim_rounds' parameter")],
+    [
+        ({"max_features": True}, "'max_features' parameter"),
+        ({"n_estimators": True}, "'n_estimators' parameter"),
+        ({"n_trim_rounds": True}, "'n_trim_rounds' parameter"),
+    ],
 )
 def test_detector_refuses_bools_for_integers(params, message):
     with pytest.raises(InvalidParameterError, match=re.escape(message)):
@@ -276,15 +379,25 @@ def test_detector_refuses_bools_for_integers(params, message):
 
 @pytest.mark.parametrize("name", ESTIMATORS)
 def test_misspelt_argument_names_the_class_called(name):
-    cls = AUTOENCODERS.get(name) or {"AutoencoderOutlierDetector": AutoencoderOutlierDetector,
-                                     "AutoencoderImputer": AutoencoderImputer}[name]
-    with pytest.raises(TypeError, match=rf"^{name}\.__init__\(\) got an unexpected keyword argument 'max_iterr'"):
+    cls = (
+        AUTOENCODERS.get(name)
+        or {
+            "AutoencoderOutlierDetector": AutoencoderOutlierDetector,
+            "AutoencoderImputer": AutoencoderImputer,
+        }[name]
+    )
+    with pytest.raises(
+        TypeError,
+        match=rf"^{name}\.__init__\(\) got an unexpected keyword argument 'max_iterr'",
+    ):
         cls(max_iterr=5)
 
 
 def test_divergence_names_the_learning_rate():
     with pytest.raises(FloatingPointError, match="Lower learning_rate_init"):
-        AutoencoderTransformer(2, learning_rate_init=1e30, max_iter=5, random_state=0).fit(X * 1e10)
+        AutoencoderTransformer(
+            2, learning_rate_init=1e30, max_iter=5, random_state=0
+        ).fit(X * 1e10)
 
 
 # ------------------------------------------------------------ observed masks
@@ -299,7 +412,11 @@ OBSERVED = {
 @pytest.mark.parametrize("case", OBSERVED)
 @pytest.mark.parametrize("name", AUTOENCODERS)
 def test_observed_masks_must_be_bool_or_0_1(name, case):
-    message = "observed has shape" if case == "wrong-shape" else "observed must be a boolean mask"
+    message = (
+        "observed has shape"
+        if case == "wrong-shape"
+        else "observed must be a boolean mask"
+    )
     with pytest.raises(ValueError, match=message):
         build(name).fit(X, observed=OBSERVED[case])
 
@@ -321,7 +438,11 @@ class SlicedRows:
 
     def __getitem__(self, rows):
         part = self.data[rows]
-        return part[: len(part) + self.extra] if self.extra < 0 else np.vstack([part, part[: self.extra]])
+        return (
+            part[: len(part) + self.extra]
+            if self.extra < 0
+            else np.vstack([part, part[: self.extra]])
+        )
 
 
 def unknown_chunks():
@@ -332,7 +453,10 @@ def unknown_chunks():
 
 
 OUT_OF_CORE = {
-    "dask-unknown-chunks": (unknown_chunks, r"unknown chunk sizes.*compute_chunk_sizes\(\)"),
+    "dask-unknown-chunks": (
+        unknown_chunks,
+        r"unknown chunk sizes.*compute_chunk_sizes\(\)",
+    ),
     "short-reads": (lambda: SlicedRows(X, -1), r"returned \d+ rows instead of \d+"),
     "long-reads": (lambda: SlicedRows(X, 2), r"returned \d+ rows instead of \d+"),
 }
@@ -353,7 +477,9 @@ def test_honest_array_like_trains_on_every_row():
 
 # --------------------------------------------------------------------- VAE
 def test_interpolate_refuses_ends_of_several_rows(fitted):
-    with pytest.raises(ValueError, match=r"x_start must be one row.*got shape \(2, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"x_start must be one row.*got shape \(2, 4\)"
+    ):
         fitted["VAE"].interpolate(X[:2], X[2:4])
     with pytest.raises(ValueError, match=r"x_end must be one row"):
         fitted["VAE"].interpolate(X[0], X[2:4])
@@ -364,7 +490,9 @@ def test_interpolate_keeps_dataframe_feature_names():
     vae = build("VAE").fit(frame)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        path = vae.interpolate(frame.iloc[[0]], frame.iloc[1])  # a one-row frame and a Series
+        path = vae.interpolate(
+            frame.iloc[[0]], frame.iloc[1]
+        )  # a one-row frame and a Series
     np.testing.assert_allclose(path, vae.interpolate(frame.iloc[[0]], frame.iloc[[1]]))
 
 
@@ -372,36 +500,59 @@ def test_interpolate_keeps_dataframe_feature_names():
 @pytest.mark.parametrize("missing_values", ["?", None])
 def test_imputer_refuses_non_numeric_placeholders(missing_values):
     imputer = build("AutoencoderImputer").set_params(missing_values=missing_values)
-    with pytest.raises(ValueError, match=r"cannot mark cells of numeric data.*na_values"):
+    with pytest.raises(
+        ValueError, match=r"cannot mark cells of numeric data.*na_values"
+    ):
         imputer.fit(X)
 
 
 def test_imputer_with_a_numeric_placeholder_names_nan_in_x():
     imputer = build("AutoencoderImputer").set_params(missing_values=-1)
-    with pytest.raises(ValueError, match=r"contains NaN; missing_values=-1 marks the missing cells"):
+    with pytest.raises(
+        ValueError, match=r"contains NaN; missing_values=-1 marks the missing cells"
+    ):
         imputer.fit(with_value(np.nan))
 
 
 def test_imputer_warns_when_it_drops_empty_features():
     X_empty = X.copy()
     X_empty[:, 1] = np.nan
-    with pytest.warns(UserWarning, match=r"Skipping features without any observed values: \[1\]"):
+    with pytest.warns(
+        UserWarning, match=r"Skipping features without any observed values: \[1\]"
+    ):
         filled = build("AutoencoderImputer").fit_transform(X_empty)
     assert filled.shape == (20, 3)
     frame = pd.DataFrame(X_empty, columns=list("abcd"))
-    with pytest.warns(UserWarning, match=r"Skipping features without any observed values: \['b'\]"):
+    with pytest.warns(
+        UserWarning, match=r"Skipping features without any observed values: \['b'\]"
+    ):
         build("AutoencoderImputer").fit(frame).transform(frame)
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message="Skipping features")
-        kept = build("AutoencoderImputer").set_params(keep_empty_features=True).fit_transform(X_empty)
+        kept = (
+            build("AutoencoderImputer")
+            .set_params(keep_empty_features=True)
+            .fit_transform(X_empty)
+        )
     assert kept.shape == (20, 4) and (kept[:, 1] == 0).all()
 
 
 def test_imputer_verbose_reports_each_round(capsys):
     X_missing = with_value(np.nan)
-    AutoencoderImputer(AutoencoderTransformer(2, **TINY), n_rounds=3, verbose=1).fit(X_missing)
-    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("[AutoencoderImputer]")]
-    assert [line.split(":")[0] for line in lines] == [f"[AutoencoderImputer] round {r}/3" for r in (1, 2, 3)]
-    assert all(re.search(r"2 epochs, loss [-+.\de]+, [.\d]+ s \(1 missing cells\)", line) for line in lines)
+    AutoencoderImputer(AutoencoderTransformer(2, **TINY), n_rounds=3, verbose=1).fit(
+        X_missing
+    )
+    lines = [
+        line
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("[AutoencoderImputer]")
+    ]
+    assert [line.split(":")[0] for line in lines] == [
+        f"[AutoencoderImputer] round {r}/3" for r in (1, 2, 3)
+    ]
+    assert all(
+        re.search(r"2 epochs, loss [-+.\de]+, [.\d]+ s \(1 missing cells\)", line)
+        for line in lines
+    )
     AutoencoderImputer(AutoencoderTransformer(2, **TINY), n_rounds=1).fit(X_missing)
     assert capsys.readouterr().out == ""

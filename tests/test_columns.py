@@ -8,24 +8,42 @@ from skae._columns import ColumnSchema
 
 
 def every_dtype():
-    return pd.DataFrame({
-        "float": [1.5, np.nan, -2.0, 3.0, 0.5],
-        "int": [1, 2, 0, 5, 2],
-        "signed": [-1, 2, 0, 5, 2],
-        "Int64": pd.Series([1, pd.NA, 3, 4, 0], dtype="Int64"),
-        "bool": [True, False, True, True, False],
-        "boolean": pd.Series([True, pd.NA, False, True, False], dtype="boolean"),
-        "object": pd.Series(["x", None, "y", "x", "y"], dtype=object),
-        "object_bool": pd.Series([True, None, False, True, True], dtype=object),
-        "string": pd.Series(["u", pd.NA, "v", "w", "u"], dtype="string"),
-        "str": ["p", "q", None, "p", "q"],
-        "category": pd.Categorical(["a", "b", None, "a", "a"]),
-        "ordered": pd.Categorical(["lo", "hi", "mid", None, "lo"], categories=["lo", "mid", "hi"], ordered=True),
-    })
+    return pd.DataFrame(
+        {
+            "float": [1.5, np.nan, -2.0, 3.0, 0.5],
+            "int": [1, 2, 0, 5, 2],
+            "signed": [-1, 2, 0, 5, 2],
+            "Int64": pd.Series([1, pd.NA, 3, 4, 0], dtype="Int64"),
+            "bool": [True, False, True, True, False],
+            "boolean": pd.Series([True, pd.NA, False, True, False], dtype="boolean"),
+            "object": pd.Series(["x", None, "y", "x", "y"], dtype=object),
+            "object_bool": pd.Series([True, None, False, True, True], dtype=object),
+            "string": pd.Series(["u", pd.NA, "v", "w", "u"], dtype="string"),
+            "str": ["p", "q", None, "p", "q"],
+            "category": pd.Categorical(["a", "b", None, "a", "a"]),
+            "ordered": pd.Categorical(
+                ["lo", "hi", "mid", None, "lo"],
+                categories=["lo", "mid", "hi"],
+                ordered=True,
+            ),
+        }
+    )
 
 
-KINDS = ["real", "count", "real", "count", "binary", "binary", "categorical", "binary", "categorical", "categorical",
-         "categorical", "ordinal"]
+KINDS = [
+    "real",
+    "count",
+    "real",
+    "count",
+    "binary",
+    "binary",
+    "categorical",
+    "binary",
+    "categorical",
+    "categorical",
+    "categorical",
+    "ordinal",
+]
 
 
 def test_kinds_are_inferred_from_every_dtype():
@@ -45,7 +63,9 @@ def test_missing_inputs_are_zero_and_inputs_are_centred():
     frame = every_dtype()
     schema = ColumnSchema().fit(frame)
     inputs = schema.encode(frame).inputs
-    assert inputs.shape == (5, schema.n_inputs_) and schema.n_inputs_ == 9 + 2 + 3 + 2 + 2
+    assert (
+        inputs.shape == (5, schema.n_inputs_) and schema.n_inputs_ == 9 + 2 + 3 + 2 + 2
+    )
     assert inputs[1, 0] == 0.0  # the missing float
     np.testing.assert_allclose(inputs.mean(axis=0)[[0, 1, 2]], 0.0, atol=1e-12)
 
@@ -73,22 +93,44 @@ def test_impute_keeps_observed_cells_and_dtypes():
     assert not filled.isna().any().any()
     observed = frame.notna()
     for name in frame.columns:
-        assert filled[name][observed[name]].tolist() == frame[name][observed[name]].tolist(), name
+        assert (
+            filled[name][observed[name]].tolist()
+            == frame[name][observed[name]].tolist()
+        ), name
     assert filled["object"][1] == "x" and filled["ordered"][3] == "lo"
 
 
 def test_explicit_kinds_by_position_and_by_name_on_numpy():
     X = np.array([[0.0, 1.0, 2.0, 0.5], [1.0, 3.0, 0.0, np.nan], [1.0, 0.0, 1.0, 4.0]])
-    schema = ColumnSchema(kinds={0: "binary", 1: "count", -2: "ordinal", 3: "positive"}).fit(X)
-    assert [c.kind for c in schema.columns_] == ["binary", "count", "ordinal", "positive"]
+    schema = ColumnSchema(
+        kinds={0: "binary", 1: "count", -2: "ordinal", 3: "positive"}
+    ).fit(X)
+    assert [c.kind for c in schema.columns_] == [
+        "binary",
+        "count",
+        "ordinal",
+        "positive",
+    ]
     assert schema.columns_[2].levels == (0.0, 1.0, 2.0)
     decoded = schema.decode(schema.encode(X).targets)
     assert decoded.dtype == X.dtype
     np.testing.assert_allclose(decoded[:, :3], X[:, :3])
     frame = pd.DataFrame(X, columns=list("abcd"))
-    by_name = ColumnSchema(kinds={"a": "binary", "b": "count", "c": "ordinal", "d": "positive"}).fit(frame)
-    assert [c.kind for c in by_name.columns_] == ["binary", "count", "ordinal", "positive"]
-    assert [c.kind for c in ColumnSchema(kinds=["real", "real", "categorical", "real"]).fit(X).columns_][2] == "categorical"
+    by_name = ColumnSchema(
+        kinds={"a": "binary", "b": "count", "c": "ordinal", "d": "positive"}
+    ).fit(frame)
+    assert [c.kind for c in by_name.columns_] == [
+        "binary",
+        "count",
+        "ordinal",
+        "positive",
+    ]
+    assert [
+        c.kind
+        for c in ColumnSchema(kinds=["real", "real", "categorical", "real"])
+        .fit(X)
+        .columns_
+    ][2] == "categorical"
 
 
 def test_numpy_object_table_with_strings():
@@ -96,13 +138,21 @@ def test_numpy_object_table_with_strings():
     schema = ColumnSchema().fit(X)
     assert [c.kind for c in schema.columns_] == ["categorical", "count", "real"]
     filled = schema.impute(X, np.zeros((3, 3)))
-    assert filled.dtype == object and filled[1, 0] == "Lyon" and filled[0, 0] == "Lyon" and filled[2, 0] == "Oslo"
+    assert (
+        filled.dtype == object
+        and filled[1, 0] == "Lyon"
+        and filled[0, 0] == "Lyon"
+        and filled[2, 0] == "Oslo"
+    )
 
 
 def test_an_unseen_level_is_an_error_naming_the_column_or_missing_when_ignored():
     train = pd.DataFrame({"city": ["Lyon", "Oslo"], "n": [1, 2]})
     test = pd.DataFrame({"city": ["Lyon", "Paris"], "n": [1, 2]})
-    with pytest.raises(ValueError, match=r"Column 'city' has the level 'Paris', not seen in fit.*set such cells to missing"):
+    with pytest.raises(
+        ValueError,
+        match=r"Column 'city' has the level 'Paris', not seen in fit.*set such cells to missing",
+    ):
         ColumnSchema().fit(train).encode(test)
     observed = ColumnSchema(handle_unknown="ignore").fit(train).encode(test).observed
     assert observed.tolist() == [[True, True], [False, True]]
@@ -126,7 +176,9 @@ def test_impossible_values_are_errors_naming_the_column(column, kind, message):
 
 def test_impossible_value_at_encode_names_the_column():
     schema = ColumnSchema().fit(pd.DataFrame({"visits": [1, 2, 3]}))
-    with pytest.raises(ValueError, match="Column 'visits' is count but has the negative value"):
+    with pytest.raises(
+        ValueError, match="Column 'visits' is count but has the negative value"
+    ):
         schema.encode(pd.DataFrame({"visits": [1, -2, 3]}))
 
 
@@ -139,7 +191,9 @@ def test_bad_kinds_and_tables_are_refused_clearly():
     with pytest.raises(ValueError, match="Column 'a' has no observed value"):
         ColumnSchema().fit(pd.DataFrame({"a": [np.nan, np.nan]}))
     with pytest.raises(TypeError, match="Column 'when' has dtype datetime64"):
-        ColumnSchema().fit(pd.DataFrame({"when": pd.to_datetime(["2024-01-01", "2024-01-02"])}))
+        ColumnSchema().fit(
+            pd.DataFrame({"when": pd.to_datetime(["2024-01-01", "2024-01-02"])})
+        )
     with pytest.raises(ValueError, match="columns.*differ"):
         ColumnSchema().fit(frame).encode(pd.DataFrame({"z": [1.0]}))
 

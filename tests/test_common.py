@@ -12,7 +12,10 @@ precision.
 from functools import partial
 
 import pytest
-from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
+from sklearn.utils.estimator_checks import (
+    check_param_validation,
+    parametrize_with_checks,
+)
 
 from skae import (
     VAE,
@@ -49,7 +52,9 @@ ESTIMATORS = [
     AutoencoderOutlierDetector(AutoencoderTransformer(**FAST), contamination=0.1),
     AutoencoderOutlierDetector(VAE(**FAST)),
     AutoencoderImputer(AutoencoderTransformer(**FAST)),
-    AutoencoderImputer(VAE(**FAST), sample_posterior=True, add_indicator=True, random_state=0),
+    AutoencoderImputer(
+        VAE(**FAST), sample_posterior=True, add_indicator=True, random_state=0
+    ),
 ]
 
 _RANDOM_PER_ROW = (
@@ -62,7 +67,11 @@ _RANDOM_PER_ROW = (
 def expected_failed_checks(estimator):
     """The checks an estimator fails, and why."""
     # An imputer's transform of complete rows is those rows: it passes whatever its model.
-    inner = estimator.autoencoder if isinstance(estimator, AutoencoderOutlierDetector) else estimator
+    inner = (
+        estimator.autoencoder
+        if isinstance(estimator, AutoencoderOutlierDetector)
+        else estimator
+    )
     reason = None
     if isinstance(inner, VAE):
         reason = _RANDOM_PER_ROW.format("the VAE's posterior samples")
@@ -74,7 +83,11 @@ def expected_failed_checks(estimator):
             "order, which moves a few small codes by ~1e-8, above the check's atol=1e-9 (the other full-batch "
             "estimators happen to round alike)"
         )
-    return {} if reason is None else {"check_sample_weight_equivalence_on_dense_data": reason}
+    return (
+        {}
+        if reason is None
+        else {"check_sample_weight_equivalence_on_dense_data": reason}
+    )
 
 
 def _id(estimator):

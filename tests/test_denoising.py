@@ -20,7 +20,14 @@ def uniform_data():
 
 
 def fitted(noise, level, X):
-    return DenoisingAE(4, noise=noise, noise_level=level, hidden_layer_sizes=(8,), max_iter=1, random_state=0).fit(X)
+    return DenoisingAE(
+        4,
+        noise=noise,
+        noise_level=level,
+        hidden_layer_sizes=(8,),
+        max_iter=1,
+        random_state=0,
+    ).fit(X)
 
 
 def test_gaussian_noise_has_the_requested_standard_deviation(uniform_data):
@@ -49,12 +56,16 @@ def test_salt_and_pepper_uses_each_features_extremes_equally(uniform_data):
 
 def test_corruption_is_off_outside_training_and_reproducible(digits):
     X = digits[0][:300]
-    dae = DenoisingAE(8, noise="masking", noise_level=0.5, max_iter=3, random_state=0).fit(X)
+    dae = DenoisingAE(
+        8, noise="masking", noise_level=0.5, max_iter=3, random_state=0
+    ).fit(X)
     np.testing.assert_array_equal(dae.transform(X), dae.transform(X))
     with torch.no_grad():
         clean_codes = dae.module_.encoder(torch.tensor(X)).numpy()
     np.testing.assert_allclose(dae.transform(X), clean_codes, rtol=1e-12)
-    again = DenoisingAE(8, noise="masking", noise_level=0.5, max_iter=3, random_state=0).fit(X)
+    again = DenoisingAE(
+        8, noise="masking", noise_level=0.5, max_iter=3, random_state=0
+    ).fit(X)
     np.testing.assert_array_equal(again.transform(X), dae.transform(X))
 
 
@@ -64,10 +75,14 @@ def test_noise_level_above_one_is_refused_for_fractions():
 
 
 @pytest.mark.parametrize("noise, level", [("masking", 0.4), ("gaussian", 0.3)])
-def test_denoising_beats_the_plain_autoencoder_on_corrupted_held_out_data(digits, noise, level):
+def test_denoising_beats_the_plain_autoencoder_on_corrupted_held_out_data(
+    digits, noise, level
+):
     X = digits[0]
     X_train, X_test = X[:1400], X[1400:]
-    params = dict(n_components=32, hidden_layer_sizes=(128,), max_iter=60, random_state=0)
+    params = dict(
+        n_components=32, hidden_layer_sizes=(128,), max_iter=60, random_state=0
+    )
     dae = DenoisingAE(noise=noise, noise_level=level, **params).fit(X_train)
     ae = AutoencoderTransformer(**params).fit(X_train)
     noisy = corrupt(dae, X_test)

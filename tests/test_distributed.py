@@ -53,38 +53,80 @@ class RecordingRows:
 
 
 def _common(**params):
-    return dict(n_components=8, hidden_layer_sizes=(16,), batch_size=BATCH, tol=0.0, random_state=0) | params
+    return (
+        dict(
+            n_components=8,
+            hidden_layer_sizes=(16,),
+            batch_size=BATCH,
+            tol=0.0,
+            random_state=0,
+        )
+        | params
+    )
 
 
 # Each case builds its estimator and its data; the same function runs alone and on every process.
 CASES = {
     "plain": lambda tmp: (AutoencoderTransformer(**_common(max_iter=6)), _data()),
-    "one_row_tail": lambda tmp: (AutoencoderTransformer(**_common(max_iter=3)), _data(n_rows=449)),
+    "one_row_tail": lambda tmp: (
+        AutoencoderTransformer(**_common(max_iter=3)),
+        _data(n_rows=449),
+    ),
     "early_stopping": lambda tmp: (
-        AutoencoderTransformer(**_common(max_iter=200, tol=1e-2, n_iter_no_change=2, early_stopping=True)),
+        AutoencoderTransformer(
+            **_common(max_iter=200, tol=1e-2, n_iter_no_change=2, early_stopping=True)
+        ),
         _data(),
     ),
-    "memmap": lambda tmp: (AutoencoderTransformer(**_common(max_iter=4, chunk_size=128)), _data(tmp)),
+    "memmap": lambda tmp: (
+        AutoencoderTransformer(**_common(max_iter=4, chunk_size=128)),
+        _data(tmp),
+    ),
     "recorded_reads": lambda tmp: (
         AutoencoderTransformer(**_common(max_iter=3, chunk_size=128)),
         RecordingRows(_data()),
     ),
-    "random_state_none": lambda tmp: (AutoencoderTransformer(**_common(max_iter=3, random_state=None)), _data()),
-    "denoising": lambda tmp: (DenoisingAE(**_common(max_iter=3, noise_level=0.3)), _data()),
+    "random_state_none": lambda tmp: (
+        AutoencoderTransformer(**_common(max_iter=3, random_state=None)),
+        _data(),
+    ),
+    "denoising": lambda tmp: (
+        DenoisingAE(**_common(max_iter=3, noise_level=0.3)),
+        _data(),
+    ),
     # Every variant's objective runs inside DistributedDataParallel's forward.
-    "sparse_top_k": lambda tmp: (SparseAE(**_common(max_iter=3, n_components=16, k=4)), _data()),
-    "sparse_kl": lambda tmp: (SparseAE(**_common(max_iter=3, n_components=16, sparsity_penalty="kl")), _data()),
-    "contractive_exact": lambda tmp: (ContractiveAE(**_common(max_iter=3, jacobian="exact")), _data()),
-    "contractive_projection": lambda tmp: (ContractiveAE(**_common(max_iter=3, jacobian="projection")), _data()),
+    "sparse_top_k": lambda tmp: (
+        SparseAE(**_common(max_iter=3, n_components=16, k=4)),
+        _data(),
+    ),
+    "sparse_kl": lambda tmp: (
+        SparseAE(**_common(max_iter=3, n_components=16, sparsity_penalty="kl")),
+        _data(),
+    ),
+    "contractive_exact": lambda tmp: (
+        ContractiveAE(**_common(max_iter=3, jacobian="exact")),
+        _data(),
+    ),
+    "contractive_projection": lambda tmp: (
+        ContractiveAE(**_common(max_iter=3, jacobian="projection")),
+        _data(),
+    ),
     "vae": lambda tmp: (VAE(**_common(max_iter=3)), _data()),
-    "vae_bernoulli": lambda tmp: (VAE(**_common(max_iter=3, likelihood="bernoulli")), _data()),
+    "vae_bernoulli": lambda tmp: (
+        VAE(**_common(max_iter=3, likelihood="bernoulli")),
+        _data(),
+    ),
     # The wrappers fit their autoencoders (several times) inside the block too.
     "outlier_detector": lambda tmp: (
-        AutoencoderOutlierDetector(AutoencoderTransformer(**_common(max_iter=3)), random_state=0),
+        AutoencoderOutlierDetector(
+            AutoencoderTransformer(**_common(max_iter=3)), random_state=0
+        ),
         _data(),
     ),
     "imputer": lambda tmp: (
-        AutoencoderImputer(AutoencoderTransformer(**_common(max_iter=3)), n_rounds=2, random_state=0),
+        AutoencoderImputer(
+            AutoencoderTransformer(**_common(max_iter=3)), n_rounds=2, random_state=0
+        ),
         _with_gaps(_data()),
     ),
 }
@@ -108,13 +150,22 @@ def _module(estimator):
 
 def _fitted(case, tmp_dir, device="cpu"):
     estimator, X = CASES[case](tmp_dir)
-    estimator.set_params(**{"device" if "device" in estimator.get_params() else "autoencoder__device": device})
+    estimator.set_params(
+        **{
+            "device"
+            if "device" in estimator.get_params()
+            else "autoencoder__device": device
+        }
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         estimator.fit(X)
     autoencoder = estimator if hasattr(estimator, "module_") else None
     return {
-        "weights": {name: tensor.numpy().copy() for name, tensor in _module(estimator).state_dict().items()},
+        "weights": {
+            name: tensor.numpy().copy()
+            for name, tensor in _module(estimator).state_dict().items()
+        },
         "loss_curve": np.array(getattr(autoencoder, "loss_curve_", [])),
         "validation_scores": np.array(getattr(autoencoder, "validation_scores_", [])),
         "n_iter": getattr(autoencoder, "n_iter_", None),
@@ -161,8 +212,16 @@ def _free_port():
 def _spawn(tmp_dir, backend="gloo", device="cpu"):
     if not torch.distributed.is_available():
         pytest.skip("torch.distributed is not available in this torch build")
-    torch.multiprocessing.spawn(_run_rank, args=(_free_port(), str(tmp_dir), backend, device), nprocs=WORLD_SIZE, join=True)
-    return [torch.load(f"{tmp_dir}/results{rank}.pt", weights_only=False) for rank in range(WORLD_SIZE)]
+    torch.multiprocessing.spawn(
+        _run_rank,
+        args=(_free_port(), str(tmp_dir), backend, device),
+        nprocs=WORLD_SIZE,
+        join=True,
+    )
+    return [
+        torch.load(f"{tmp_dir}/results{rank}.pt", weights_only=False)
+        for rank in range(WORLD_SIZE)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -174,9 +233,13 @@ def ranks(tmp_path_factory):
 def test_every_process_ends_with_the_same_model_and_history(ranks, case):
     first, second = (results[case] for results in ranks)
     for name in first["weights"]:
-        np.testing.assert_array_equal(first["weights"][name], second["weights"][name], err_msg=name)
+        np.testing.assert_array_equal(
+            first["weights"][name], second["weights"][name], err_msg=name
+        )
     np.testing.assert_array_equal(first["loss_curve"], second["loss_curve"])
-    np.testing.assert_array_equal(first["validation_scores"], second["validation_scores"])
+    np.testing.assert_array_equal(
+        first["validation_scores"], second["validation_scores"]
+    )
     assert first["n_iter"] == second["n_iter"]
     if first["output"] is not None:  # the wrappers' scores and imputations
         np.testing.assert_array_equal(first["output"], second["output"])
@@ -185,15 +248,22 @@ def test_every_process_ends_with_the_same_model_and_history(ranks, case):
 # Terms averaged over rows are exact; sparse_kl's penalty on the batch's mean
 # activation and the VAE's noise draws are per process by design. Out of core,
 # each process reads its own blocks, so batches are made differently (below).
-@pytest.mark.parametrize("case", ["plain", "one_row_tail", "early_stopping", "sparse_top_k", "contractive_exact"])
+@pytest.mark.parametrize(
+    "case",
+    ["plain", "one_row_tail", "early_stopping", "sparse_top_k", "contractive_exact"],
+)
 def test_a_data_parallel_fit_equals_one_process_training_alone(ranks, case, tmp_path):
     alone = _fitted(case, str(tmp_path))
     parallel = ranks[0][case]
     assert parallel["n_iter"] == alone["n_iter"]
     np.testing.assert_allclose(parallel["loss_curve"], alone["loss_curve"], rtol=1e-4)
-    np.testing.assert_allclose(parallel["validation_scores"], alone["validation_scores"], rtol=1e-4)
+    np.testing.assert_allclose(
+        parallel["validation_scores"], alone["validation_scores"], rtol=1e-4
+    )
     for name in alone["weights"]:
-        np.testing.assert_allclose(parallel["weights"][name], alone["weights"][name], atol=1e-4, err_msg=name)
+        np.testing.assert_allclose(
+            parallel["weights"][name], alone["weights"][name], atol=1e-4, err_msg=name
+        )
 
 
 def test_out_of_core_processes_read_their_own_blocks_once_an_epoch(ranks):
@@ -201,18 +271,24 @@ def test_out_of_core_processes_read_their_own_blocks_once_an_epoch(ranks):
     # first reads one chunk whole (for the module's and statistics' first look
     # at the data), then only its own blocks.
     per_process = [results["recorded_reads"]["reads"][16:] for results in ranks]
-    assert all(0.4 < len(reads) / 57 / 3 < 0.6 for reads in per_process)  # 57 blocks, 3 epochs
+    assert all(
+        0.4 < len(reads) / 57 / 3 < 0.6 for reads in per_process
+    )  # 57 blocks, 3 epochs
     counts = {}
     for block in per_process[0] + per_process[1]:
         counts[block] = counts.get(block, 0) + 1
     assert len(counts) == 57 and set(counts.values()) == {3}
 
 
-def test_out_of_core_data_parallel_training_learns_as_well_as_one_process(ranks, tmp_path):
+def test_out_of_core_data_parallel_training_learns_as_well_as_one_process(
+    ranks, tmp_path
+):
     alone = _fitted("memmap", str(tmp_path))
     parallel = ranks[0]["memmap"]
     assert parallel["n_iter"] == alone["n_iter"]
-    np.testing.assert_allclose(parallel["loss_curve"][-1], alone["loss_curve"][-1], rtol=0.05)
+    np.testing.assert_allclose(
+        parallel["loss_curve"][-1], alone["loss_curve"][-1], rtol=0.05
+    )
 
 
 def test_early_stopping_stops_every_process_before_max_iter(ranks):
@@ -236,6 +312,12 @@ def test_data_parallel_on_two_gpus_with_nccl(tmp_path):
     first, second = _spawn(tmp_path, backend="nccl", device="cuda")
     for case in CASES:
         for name in first[case]["weights"]:
-            np.testing.assert_array_equal(first[case]["weights"][name], second[case]["weights"][name], err_msg=name)
+            np.testing.assert_array_equal(
+                first[case]["weights"][name],
+                second[case]["weights"][name],
+                err_msg=name,
+            )
     alone = _fitted("plain", str(tmp_path), "cuda")
-    np.testing.assert_allclose(first["plain"]["loss_curve"], alone["loss_curve"], rtol=1e-4)
+    np.testing.assert_allclose(
+        first["plain"]["loss_curve"], alone["loss_curve"], rtol=1e-4
+    )

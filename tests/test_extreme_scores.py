@@ -14,7 +14,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 
-from skae import VAE, AutoencoderOutlierDetector, AutoencoderTransformer, ContractiveAE, DenoisingAE, SparseAE
+from skae import (
+    VAE,
+    AutoencoderOutlierDetector,
+    AutoencoderTransformer,
+    ContractiveAE,
+    DenoisingAE,
+    SparseAE,
+)
 
 N_FEATURES = 4
 DISTANCES = [1e2, 1e4, 1e20, 1e155, 1e300]
@@ -23,7 +30,9 @@ COMMON = dict(max_iter=15, random_state=0)
 
 MODELS = {
     "vanilla": lambda: AutoencoderTransformer(2, **COMMON),
-    "binary_crossentropy": lambda: AutoencoderTransformer(2, loss="binary_crossentropy", **COMMON),
+    "binary_crossentropy": lambda: AutoencoderTransformer(
+        2, loss="binary_crossentropy", **COMMON
+    ),
     "denoising": lambda: DenoisingAE(2, **COMMON),
     "sparse": lambda: SparseAE(2, **COMMON),
     "contractive": lambda: ContractiveAE(2, **COMMON),
@@ -39,16 +48,19 @@ def _is_bernoulli(name):
     return any(name.endswith(model) for model in BERNOULLI)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _training_data(bernoulli, dtype):
     rng = np.random.RandomState(0)
     if bernoulli:
         return (rng.uniform(size=(150, N_FEATURES)) < 0.3).astype(dtype)
     # Not standard: each feature has its own location and scale.
-    return (rng.normal(size=(150, N_FEATURES)) * [1.0, 2.0, 0.5, 3.0] + [3.0, -1.0, 0.0, 10.0]).astype(dtype)
+    return (
+        rng.normal(size=(150, N_FEATURES)) * [1.0, 2.0, 0.5, 3.0]
+        + [3.0, -1.0, 0.0, 10.0]
+    ).astype(dtype)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _fitted(name, dtype):
     X = _training_data(_is_bernoulli(name), dtype)
     if name == "detector_default":
@@ -68,7 +80,12 @@ def _fitted(name, dtype):
 def _far_rows(X, distance):
     """Rows ``distance`` standard deviations from the mean, in fixed directions (largest coordinate 1)."""
     directions = np.vstack(
-        [np.ones(N_FEATURES), [1, -1, 1, -1], [-1, 0, 0, 0], np.random.RandomState(1).uniform(-1, 1, N_FEATURES)]
+        [
+            np.ones(N_FEATURES),
+            [1, -1, 1, -1],
+            [-1, 0, 0, 0],
+            np.random.RandomState(1).uniform(-1, 1, N_FEATURES),
+        ]
     )
     X64 = X.astype(np.float64)
     return X64.mean(axis=0) + distance * X64.std(axis=0) * directions
@@ -87,7 +104,12 @@ def _check_flagged(name, dtype, rows):
 
 FAR = pytest.mark.parametrize(
     "dtype, distance",
-    [(dtype, distance) for dtype in DTYPES for distance in DISTANCES if distance * 10 < float(np.finfo(dtype).max)],
+    [
+        (dtype, distance)
+        for dtype in DTYPES
+        for distance in DISTANCES
+        if distance * 10 < float(np.finfo(dtype).max)
+    ],
     ids=lambda value: f"{value:g}" if isinstance(value, float) else value.__name__,
 )
 
@@ -136,7 +158,9 @@ def test_rows_outside_bernoulli_support_are_impossible(name, dtype, row):
 def test_every_detector_rule_flags_impossible_rows(scoring):
     X = _training_data(True, np.float64)
     detector = AutoencoderOutlierDetector(
-        AutoencoderTransformer(2, loss="binary_crossentropy", **COMMON), scoring=scoring, n_trim_rounds=0
+        AutoencoderTransformer(2, loss="binary_crossentropy", **COMMON),
+        scoring=scoring,
+        n_trim_rounds=0,
     ).fit(X)
     rows = np.vstack([[2.0, 0.0, 0.0, 0.0], _far_rows(X, 1e300)])
     assert (detector.score_samples(rows) == -np.inf).all()
@@ -146,7 +170,9 @@ def test_every_detector_rule_flags_impossible_rows(scoring):
 def test_bernoulli_fit_still_refuses_out_of_support_rows():
     """The documented split: training on an impossible row is an error, scoring one gives -inf."""
     with pytest.raises(ValueError, match=r"needs X in \[0, 1\]"):
-        VAE(2, likelihood="bernoulli", max_iter=1).fit(np.array([[0.0, 2.0], [1.0, 0.0]]))
+        VAE(2, likelihood="bernoulli", max_iter=1).fit(
+            np.array([[0.0, 2.0], [1.0, 0.0]])
+        )
 
 
 def test_thresholds_from_scores_with_minus_inf_stay_finite():
@@ -163,8 +189,15 @@ def test_thresholds_from_scores_with_minus_inf_stay_finite():
 
 def test_trimmed_refits_with_an_impossible_training_score():
     """A gross outlier inside the training data scores -inf and is flagged, with trimmed refits and a quantile."""
-    X = np.vstack([_training_data(False, np.float64), _far_rows(_training_data(False, np.float64), 1e4)[:1]])
-    detector = AutoencoderOutlierDetector(contamination=0.05, n_trim_rounds=1, random_state=0).fit(X)
+    X = np.vstack(
+        [
+            _training_data(False, np.float64),
+            _far_rows(_training_data(False, np.float64), 1e4)[:1],
+        ]
+    )
+    detector = AutoencoderOutlierDetector(
+        contamination=0.05, n_trim_rounds=1, random_state=0
+    ).fit(X)
     scores = detector.score_samples(X)
     assert not np.isnan(scores).any()
     assert np.isfinite(detector.offset_)
@@ -196,7 +229,9 @@ def _problems(draw):
         n_trim_rounds=draw(st.integers(0, 1)),
         seed=draw(st.integers(0, 2**16)),
         log_distance=draw(st.floats(3, 300)),
-        direction=draw(st.lists(st.floats(-1, 1), min_size=n_features, max_size=n_features)),
+        direction=draw(
+            st.lists(st.floats(-1, 1), min_size=n_features, max_size=n_features)
+        ),
     )
 
 
@@ -204,9 +239,16 @@ def _check_property(problem):
     rng = np.random.RandomState(problem["seed"])
     dtype = problem["dtype"]
     scale = 10.0 ** problem["log_scale"]
-    X = (problem["location"] + scale * rng.normal(size=(problem["n_rows"], problem["n_features"]))).astype(dtype)
+    X = (
+        problem["location"]
+        + scale * rng.normal(size=(problem["n_rows"], problem["n_features"]))
+    ).astype(dtype)
     direction = np.asarray(problem["direction"], dtype=np.float64)
-    direction = direction / np.abs(direction).max() if np.abs(direction).max() > 0 else np.ones_like(direction)
+    direction = (
+        direction / np.abs(direction).max()
+        if np.abs(direction).max() > 0
+        else np.ones_like(direction)
+    )
     distance = 10.0 ** problem["log_distance"]
     far = X.astype(np.float64).mean(axis=0) + distance * scale * direction
     # Beyond float32's range a row cannot be represented at all: go to the edge of it instead.
@@ -215,7 +257,9 @@ def _check_property(problem):
 
     autoencoder = _AUTOENCODERS[problem["autoencoder"]](problem["n_components"])
     detector = AutoencoderOutlierDetector(
-        autoencoder, n_trim_rounds=problem["n_trim_rounds"], random_state=problem["seed"]
+        autoencoder,
+        n_trim_rounds=problem["n_trim_rounds"],
+        random_state=problem["seed"],
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -229,7 +273,12 @@ def _check_property(problem):
     assert detector.predict(far)[0] == -1
 
 
-@settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=8,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(_problems())
 def test_property_no_nan_and_gross_outliers_flagged(problem):
     _check_property(problem)

@@ -35,17 +35,33 @@ def test_closed_forms_match_torch_distributions(rng):
     mean, log_scale = t(rng.normal(size=50)), t(rng.normal(size=50))
     x = t(rng.normal(size=50) * 3)
     expected = D.Normal(mean, log_scale.exp()).log_prob(x)
-    torch.testing.assert_close(gaussian_log_prob(x, mean, log_scale), expected, rtol=0, atol=1e-6)
+    torch.testing.assert_close(
+        gaussian_log_prob(x, mean, log_scale), expected, rtol=0, atol=1e-6
+    )
     y = t(rng.lognormal(size=50))
     expected = D.LogNormal(mean, log_scale.exp()).log_prob(y)
-    torch.testing.assert_close(lognormal_log_prob(y, mean, log_scale), expected, rtol=0, atol=1e-6)
+    torch.testing.assert_close(
+        lognormal_log_prob(y, mean, log_scale), expected, rtol=0, atol=1e-6
+    )
     k = t(rng.poisson(4.0, size=50))
-    torch.testing.assert_close(poisson_log_prob(k, mean), D.Poisson(mean.exp()).log_prob(k), rtol=0, atol=1e-6)
+    torch.testing.assert_close(
+        poisson_log_prob(k, mean), D.Poisson(mean.exp()).log_prob(k), rtol=0, atol=1e-6
+    )
     b = t(rng.integers(0, 2, size=50))
-    torch.testing.assert_close(bernoulli_log_prob(b, mean), D.Bernoulli(logits=mean).log_prob(b), rtol=0, atol=1e-6)
-    logits, levels = t(rng.normal(size=(50, 6))), torch.as_tensor(rng.integers(0, 6, size=50))
+    torch.testing.assert_close(
+        bernoulli_log_prob(b, mean),
+        D.Bernoulli(logits=mean).log_prob(b),
+        rtol=0,
+        atol=1e-6,
+    )
+    logits, levels = (
+        t(rng.normal(size=(50, 6))),
+        torch.as_tensor(rng.integers(0, 6, size=50)),
+    )
     expected = D.Categorical(logits=logits).log_prob(levels)
-    torch.testing.assert_close(categorical_log_prob(levels, logits), expected, rtol=0, atol=1e-6)
+    torch.testing.assert_close(
+        categorical_log_prob(levels, logits), expected, rtol=0, atol=1e-6
+    )
 
 
 def test_ordered_logit_matches_logistic_cdf_differences(rng):
@@ -53,16 +69,24 @@ def test_ordered_logit_matches_logistic_cdf_differences(rng):
     cutpoints = ordered_cutpoints(t(raw)).numpy()
     assert (np.diff(cutpoints, axis=1) > 0).all()
     levels = rng.integers(0, 5, size=200)
-    bounds = np.column_stack([np.full(200, -np.inf), cutpoints, np.full(200, np.inf)]) - location[:, None]
+    bounds = (
+        np.column_stack([np.full(200, -np.inf), cutpoints, np.full(200, np.inf)])
+        - location[:, None]
+    )
     rows = np.arange(200)
-    expected = np.log(stats.logistic.cdf(bounds[rows, levels + 1]) - stats.logistic.cdf(bounds[rows, levels]))
+    expected = np.log(
+        stats.logistic.cdf(bounds[rows, levels + 1])
+        - stats.logistic.cdf(bounds[rows, levels])
+    )
     got = ordered_logit_log_prob(torch.as_tensor(levels), t(location), t(cutpoints))
     np.testing.assert_allclose(got.numpy(), expected, rtol=0, atol=1e-6)
 
 
 def test_ordered_logit_is_finite_when_cutpoints_merge_in_float32():
     # A level between two cut-points that float32 rounds to the same number: very unlikely, not impossible.
-    cutpoints = torch.tensor([[10.0, 10.0, 12.0]], dtype=torch.float32, requires_grad=True)
+    cutpoints = torch.tensor(
+        [[10.0, 10.0, 12.0]], dtype=torch.float32, requires_grad=True
+    )
     location = torch.zeros(1, dtype=torch.float32, requires_grad=True)
     log_prob = ordered_logit_log_prob(torch.tensor([1]), location, cutpoints)
     log_prob.sum().backward()
@@ -80,14 +104,22 @@ def test_ordered_logit_is_finite_with_finite_gradients_far_out():
 
 def mixed_frame(n=40, seed=0):
     rng = np.random.default_rng(seed)
-    frame = pd.DataFrame({
-        "height": rng.normal(170, 10, n),
-        "income": np.round(rng.lognormal(3, 1, n) - 1 * (rng.random(n) < 0.2), 2).clip(0),
-        "visits": rng.poisson(3, n),
-        "smoker": rng.random(n) < 0.3,
-        "city": rng.choice(["Lyon", "Oslo", "Rome"], n).astype(object),
-        "grade": pd.Categorical(rng.choice(["low", "mid", "high"], n), categories=["low", "mid", "high"], ordered=True),
-    })
+    frame = pd.DataFrame(
+        {
+            "height": rng.normal(170, 10, n),
+            "income": np.round(
+                rng.lognormal(3, 1, n) - 1 * (rng.random(n) < 0.2), 2
+            ).clip(0),
+            "visits": rng.poisson(3, n),
+            "smoker": rng.random(n) < 0.3,
+            "city": rng.choice(["Lyon", "Oslo", "Rome"], n).astype(object),
+            "grade": pd.Categorical(
+                rng.choice(["low", "mid", "high"], n),
+                categories=["low", "mid", "high"],
+                ordered=True,
+            ),
+        }
+    )
     frame.loc[rng.random(n) < 0.2, "height"] = np.nan
     frame.loc[rng.random(n) < 0.2, "city"] = None
     return frame
@@ -105,7 +137,10 @@ def reference_nll(column, raw, x):
     counts = np.asarray(column.level_counts, dtype=float) + 0.5
     log_p = np.log(counts / counts.sum())
     if column.kind in ("real", "positive"):
-        mean, scale = column.loc + column.scale * raw[:, 0], column.scale * np.exp(raw[:, 1])
+        mean, scale = (
+            column.loc + column.scale * raw[:, 0],
+            column.scale * np.exp(raw[:, 1]),
+        )
         if column.kind == "real":
             return -stats.norm.logpdf(x, mean, scale)
         return -stats.lognorm.logpdf(x, s=scale, loc=-1, scale=np.exp(mean))
@@ -115,10 +150,17 @@ def reference_nll(column, raw, x):
         return -stats.bernoulli.logpmf(x, expit(raw[:, 0] + log_p[1] - log_p[0]))
     if column.kind == "categorical":
         return -log_softmax(raw + log_p, axis=1)[np.arange(len(x)), x]
-    cumulative = np.log(np.cumsum(np.exp(log_p))[:-1]) - np.log1p(-np.cumsum(np.exp(log_p))[:-1])
+    cumulative = np.log(np.cumsum(np.exp(log_p))[:-1]) - np.log1p(
+        -np.cumsum(np.exp(log_p))[:-1]
+    )
     cut_raw = raw[:, 1:] + np.r_[cumulative[0], np.log(np.expm1(np.diff(cumulative)))]
-    cutpoints = cut_raw[:, :1] + np.r_["1", np.zeros((len(x), 1)), np.cumsum(softplus(cut_raw[:, 1:]), axis=1)]
-    cdf = stats.logistic.cdf(np.c_[np.full(len(x), -np.inf), cutpoints, np.full(len(x), np.inf)] - raw[:, :1])
+    cutpoints = (
+        cut_raw[:, :1]
+        + np.r_["1", np.zeros((len(x), 1)), np.cumsum(softplus(cut_raw[:, 1:]), axis=1)]
+    )
+    cdf = stats.logistic.cdf(
+        np.c_[np.full(len(x), -np.inf), cutpoints, np.full(len(x), np.inf)] - raw[:, :1]
+    )
     return -np.log(cdf[np.arange(len(x)), x + 1] - cdf[np.arange(len(x)), x])
 
 
@@ -126,14 +168,22 @@ def test_each_column_is_scored_in_its_own_units_as_scipy_does(fitted, rng):
     frame, schema, likelihood = fitted
     encoded = schema.encode(frame)
     raw = rng.normal(scale=0.7, size=(len(frame), likelihood.n_outputs))
-    nll = likelihood(t(raw), t(encoded.targets), torch.as_tensor(encoded.observed)).numpy()
+    nll = likelihood(
+        t(raw), t(encoded.targets), torch.as_tensor(encoded.observed)
+    ).numpy()
     for j, column in enumerate(schema.columns_):
         seen = encoded.observed[:, j]
-        x = encoded.targets[seen, j].astype(int) if column.kind in ("binary", "categorical", "ordinal") else None
+        x = (
+            encoded.targets[seen, j].astype(int)
+            if column.kind in ("binary", "categorical", "ordinal")
+            else None
+        )
         if x is None:
             x = frame.iloc[:, j].to_numpy(dtype=float)[seen]
         expected = reference_nll(column, raw[seen][:, likelihood.output_slices[j]], x)
-        np.testing.assert_allclose(nll[seen, j], expected, rtol=1e-9, atol=1e-6, err_msg=column.name)
+        np.testing.assert_allclose(
+            nll[seen, j], expected, rtol=1e-9, atol=1e-6, err_msg=column.name
+        )
 
 
 def test_zero_output_is_each_columns_training_marginal(fitted):
@@ -145,7 +195,9 @@ def test_zero_output_is_each_columns_training_marginal(fitted):
     assert point[2] == pytest.approx(frame["visits"].mean())
     assert decoded["smoker"][0] == bool(frame["smoker"].mean() > 0.5)
     assert decoded["city"][0] == frame["city"].mode()[0]
-    assert decoded["grade"][0] == frame["grade"].sort_values().iloc[(len(frame) - 1) // 2]
+    assert (
+        decoded["grade"][0] == frame["grade"].sort_values().iloc[(len(frame) - 1) // 2]
+    )
 
 
 def test_row_total_is_the_sum_of_columns_and_missing_cells_add_nothing(fitted, rng):
@@ -157,7 +209,9 @@ def test_row_total_is_the_sum_of_columns_and_missing_cells_add_nothing(fitted, r
     assert (nll[~observed] == 0).all() and (~observed).any()
     # Any garbage in a missing cell's target changes nothing.
     garbage = torch.where(observed, targets, torch.nan)
-    torch.testing.assert_close(likelihood(raw, garbage, observed).sum(dim=1), nll.sum(dim=1))
+    torch.testing.assert_close(
+        likelihood(raw, garbage, observed).sum(dim=1), nll.sum(dim=1)
+    )
     # Weights scale each cell's term; a weight of 2 counts the cell twice.
     torch.testing.assert_close(likelihood(raw, targets, 2.0 * observed), 2 * nll)
 
@@ -165,8 +219,12 @@ def test_row_total_is_the_sum_of_columns_and_missing_cells_add_nothing(fitted, r
 def test_gradients_are_finite_with_missing_cells(fitted, rng):
     frame, schema, likelihood = fitted
     encoded = schema.encode(frame)
-    raw = t(rng.normal(scale=5, size=(len(frame), likelihood.n_outputs))).requires_grad_()
-    likelihood(raw, t(encoded.targets), torch.as_tensor(encoded.observed)).sum().backward()
+    raw = t(
+        rng.normal(scale=5, size=(len(frame), likelihood.n_outputs))
+    ).requires_grad_()
+    likelihood(
+        raw, t(encoded.targets), torch.as_tensor(encoded.observed)
+    ).sum().backward()
     assert torch.isfinite(raw.grad).all()
 
 
@@ -174,14 +232,18 @@ def test_float32_output_gives_float32_terms(fitted):
     frame, schema, likelihood = fitted
     encoded = schema.encode(frame, dtype=np.float32)
     raw = torch.zeros(len(frame), likelihood.n_outputs)
-    nll = likelihood(raw, torch.as_tensor(encoded.targets), torch.as_tensor(encoded.observed))
+    nll = likelihood(
+        raw, torch.as_tensor(encoded.targets), torch.as_tensor(encoded.observed)
+    )
     assert nll.dtype == torch.float32 and torch.isfinite(nll).all()
 
 
 def test_min_scale_floors_the_scale():
     schema = ColumnSchema().fit(pd.DataFrame({"x": [0.0, 1.0, 2.0]}))
     raw = t([[0.0, -30.0]])
-    floored = MixedLikelihood(schema, min_scale=0.1)(raw, t([[0.0]]), torch.tensor([[True]]))
+    floored = MixedLikelihood(schema, min_scale=0.1)(
+        raw, t([[0.0]]), torch.tensor([[True]])
+    )
     expected = -stats.norm.logpdf(1.0, 1.0, schema.columns_[0].scale * 0.1)
     assert float(floored) == pytest.approx(expected, abs=1e-6)
 
@@ -192,7 +254,9 @@ def test_draws_follow_the_predicted_distribution(fitted):
     draws = likelihood.sample(raw, torch.Generator().manual_seed(0)).numpy()
     counts = schema.columns_[5].level_counts
     expected = (np.asarray(counts) + 0.5) / (sum(counts) + 1.5)
-    np.testing.assert_allclose(np.bincount(draws[:, 5].astype(int), minlength=3) / 4000, expected, atol=0.03)
+    np.testing.assert_allclose(
+        np.bincount(draws[:, 5].astype(int), minlength=3) / 4000, expected, atol=0.03
+    )
     assert draws[:, 2].mean() == pytest.approx(schema.columns_[2].mean, rel=0.05)
     assert draws[:, 0].std() == pytest.approx(1.0, rel=0.05)
 

@@ -22,14 +22,20 @@ def _quiet():
 def table(n=120, seed=0):
     """Strings (object, with None), booleans (with None), nullable counts (with pd.NA), floats (with NaN), ints."""
     rng = np.random.RandomState(seed)
-    frame = pd.DataFrame({
-        "city": pd.Series(rng.choice(["Lyon", "Oslo", "Rome"], n), dtype=object),
-        "owner": pd.Series(rng.rand(n) > 0.5, dtype=object),
-        "rooms": pd.array(rng.poisson(3, n), dtype="Int64"),
-        "area": rng.normal(60, 10, n),
-        "floor": rng.randint(0, 5, n),
-        "grade": pd.Categorical(rng.choice(["low", "mid", "high"], n), ["low", "mid", "high"], ordered=True),
-    })
+    frame = pd.DataFrame(
+        {
+            "city": pd.Series(rng.choice(["Lyon", "Oslo", "Rome"], n), dtype=object),
+            "owner": pd.Series(rng.rand(n) > 0.5, dtype=object),
+            "rooms": pd.array(rng.poisson(3, n), dtype="Int64"),
+            "area": rng.normal(60, 10, n),
+            "floor": rng.randint(0, 5, n),
+            "grade": pd.Categorical(
+                rng.choice(["low", "mid", "high"], n),
+                ["low", "mid", "high"],
+                ordered=True,
+            ),
+        }
+    )
     frame.loc[::7, "city"] = None
     frame.loc[::9, "owner"] = None
     frame.loc[::5, "rooms"] = pd.NA
@@ -67,7 +73,9 @@ def test_imputer_returns_each_column_in_its_own_kind():
 
 def test_imputer_set_output_pandas_and_transform_match_fit_transform():
     X = table()
-    imputer = AutoencoderImputer(small(), n_rounds=2, random_state=0).set_output(transform="pandas")
+    imputer = AutoencoderImputer(small(), n_rounds=2, random_state=0).set_output(
+        transform="pandas"
+    )
     filled = imputer.fit_transform(X)
     assert isinstance(filled, pd.DataFrame)
     assert list(imputer.get_feature_names_out()) == list(X.columns)
@@ -76,9 +84,13 @@ def test_imputer_set_output_pandas_and_transform_match_fit_transform():
 
 def test_imputer_add_indicator_appends_the_mask():
     X = table()
-    filled = AutoencoderImputer(small(), n_rounds=1, add_indicator=True, random_state=0).fit_transform(X)
+    filled = AutoencoderImputer(
+        small(), n_rounds=1, add_indicator=True, random_state=0
+    ).fit_transform(X)
     assert filled.shape[1] == X.shape[1] + X.isna().any().sum()
-    assert filled["missingindicator_city"].to_numpy().tolist() == X["city"].isna().tolist()
+    assert (
+        filled["missingindicator_city"].to_numpy().tolist() == X["city"].isna().tolist()
+    )
 
 
 def test_imputer_refuses_another_placeholder_on_a_table():
@@ -89,13 +101,23 @@ def test_imputer_refuses_another_placeholder_on_a_table():
 def test_transformer_round_trips_labels_dtypes_and_order():
     X = table().dropna().reset_index(drop=True)
     model = small().fit(X)
-    assert [c.kind for c in model.schema_.columns_] == ["categorical", "binary", "count", "real", "count", "ordinal"]
+    assert [c.kind for c in model.schema_.columns_] == [
+        "categorical",
+        "binary",
+        "count",
+        "real",
+        "count",
+        "ordinal",
+    ]
     codes = model.transform(X)
     assert codes.shape == (len(X), 3) and codes.dtype == np.float64
     for decoded in (model.inverse_transform(codes), model.reconstruct(X)):
         assert list(decoded.columns) == list(X.columns)
         assert set(decoded["city"]) <= {"Lyon", "Oslo", "Rome"}
-        assert decoded["rooms"].dtype == X["rooms"].dtype and decoded["floor"].dtype == X["floor"].dtype
+        assert (
+            decoded["rooms"].dtype == X["rooms"].dtype
+            and decoded["floor"].dtype == X["floor"].dtype
+        )
         assert decoded["grade"].dtype == X["grade"].dtype
 
 
@@ -105,7 +127,12 @@ def test_per_column_scores_sum_to_score_samples(cls):
     model = small(cls).fit(X)
     per_column = model.score_samples_per_column(X)
     assert list(per_column.columns) == list(X.columns)
-    np.testing.assert_allclose(per_column.sum(axis=1).to_numpy(), model.score_samples(X), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(
+        per_column.sum(axis=1).to_numpy(),
+        model.score_samples(X),
+        rtol=1e-10,
+        atol=1e-10,
+    )
     # A missing cell adds nothing to its row's score.
     assert (per_column.to_numpy()[X.isna().to_numpy()] == 0).all()
     assert np.isfinite(model.score_samples(X)).all()
@@ -116,12 +143,16 @@ def test_per_column_scores_on_numbers_sum_to_score_samples():
     model = small().fit(X)
     per_column = model.score_samples_per_column(X)
     assert list(per_column.columns) == [f"x{j}" for j in range(4)]
-    np.testing.assert_allclose(per_column.sum(axis=1).to_numpy(), model.score_samples(X), rtol=1e-12)
+    np.testing.assert_allclose(
+        per_column.sum(axis=1).to_numpy(), model.score_samples(X), rtol=1e-12
+    )
 
 
 def test_per_column_scores_name_the_column_that_makes_a_row_unusual():
     X = table(n=300).dropna().reset_index(drop=True)
-    model = AutoencoderTransformer(3, hidden_layer_sizes=(32,), max_iter=150, random_state=0).fit(X)
+    model = AutoencoderTransformer(
+        3, hidden_layer_sizes=(32,), max_iter=150, random_state=0
+    ).fit(X)
     odd = X.iloc[:1].copy()
     odd["area"] = 400.0
     assert model.score_samples_per_column(odd).iloc[0].idxmin() == "area"
@@ -140,7 +171,9 @@ def test_unseen_category_is_refused_naming_the_column():
     model = small().fit(table())
     other = table()
     other.loc[3, "city"] = "Paris"
-    with pytest.raises(ValueError, match="Column 'city' has the level 'Paris', not seen in fit"):
+    with pytest.raises(
+        ValueError, match="Column 'city' has the level 'Paris', not seen in fit"
+    ):
         model.transform(other)
     with pytest.raises(ValueError, match="'city'"):
         model.score_samples(other)
@@ -149,10 +182,14 @@ def test_unseen_category_is_refused_naming_the_column():
 def test_impossible_value_is_refused_naming_the_column():
     X = table()
     X["floor"] = X["floor"] - 2  # negative counts
-    with pytest.raises(ValueError, match="Column 'floor' is count but has the negative value"):
+    with pytest.raises(
+        ValueError, match="Column 'floor' is count but has the negative value"
+    ):
         small(kinds={"floor": "count"}).fit(X)
     model = small().fit(table())
-    with pytest.raises(ValueError, match="Column 'floor' is count but has the negative value"):
+    with pytest.raises(
+        ValueError, match="Column 'floor' is count but has the negative value"
+    ):
         model.score_samples(X)
 
 
@@ -183,12 +220,15 @@ def test_refit_on_numbers_forgets_the_schema():
 
 
 def test_vae_refuses_a_mixed_table_clearly():
-    with pytest.raises(ValueError, match="VAE has a likelihood of its own and does not model mixed tables"):
+    with pytest.raises(
+        ValueError,
+        match="VAE has a likelihood of its own and does not model mixed tables",
+    ):
         VAE(2, max_iter=2).fit(table())
     with pytest.raises(TypeError, match="no per-column breakdown"):
-        VAE(2, max_iter=2, random_state=0).fit(np.random.RandomState(0).normal(size=(40, 3))).score_samples_per_column(
-            np.zeros((2, 3))
-        )
+        VAE(2, max_iter=2, random_state=0).fit(
+            np.random.RandomState(0).normal(size=(40, 3))
+        ).score_samples_per_column(np.zeros((2, 3)))
 
 
 def every_dtype(n=80, seed=1):
@@ -196,7 +236,9 @@ def every_dtype(n=80, seed=1):
     rng = np.random.RandomState(seed)
     frame = table(n, seed).assign(
         street=pd.Series(rng.choice(["Elm", "Oak"], n), dtype="str"),
-        colour=pd.Series(rng.choice(["red", "blue", "green"], n), dtype=pd.StringDtype("python")),
+        colour=pd.Series(
+            rng.choice(["red", "blue", "green"], n), dtype=pd.StringDtype("python")
+        ),
         size=pd.Categorical(rng.choice([10, 20, 30], n)),
         sold=pd.array(rng.rand(n) > 0.5, dtype="boolean"),
         price=rng.normal(size=n).astype(np.float32),
@@ -217,12 +259,20 @@ def test_a_mixed_model_saves_with_skops_and_pickle_and_loads_identical():
     X = every_dtype()
     model = small().fit(X)
     for loaded in _round_trips(model):
-        assert [vars(c) for c in loaded.schema_.columns_] == [vars(c) for c in model.schema_.columns_]
+        assert [vars(c) for c in loaded.schema_.columns_] == [
+            vars(c) for c in model.schema_.columns_
+        ]
         np.testing.assert_array_equal(loaded.transform(X), model.transform(X))
         np.testing.assert_array_equal(loaded.score_samples(X), model.score_samples(X))
-        pd.testing.assert_frame_equal(loaded.score_samples_per_column(X), model.score_samples_per_column(X))
-        pd.testing.assert_frame_equal(loaded.reconstruct(X), model.reconstruct(X))  # labels and dtypes too
-        with pytest.raises(ValueError, match="'city'"):  # the unseen-level check still knows the levels
+        pd.testing.assert_frame_equal(
+            loaded.score_samples_per_column(X), model.score_samples_per_column(X)
+        )
+        pd.testing.assert_frame_equal(
+            loaded.reconstruct(X), model.reconstruct(X)
+        )  # labels and dtypes too
+        with pytest.raises(
+            ValueError, match="'city'"
+        ):  # the unseen-level check still knows the levels
             loaded.transform(X.assign(city="Paris"))
 
 
@@ -250,7 +300,12 @@ def test_onnx_export_refuses_a_mixed_model_instead_of_exporting_wrong_outputs():
     from skae.onnx import to_onnx
 
     rng = np.random.RandomState(0)
-    X = np.column_stack([rng.poisson(2, 60), rng.normal(size=60)])  # numbers, so the graph would trace
-    for model in (small(kinds=["count", "real"]), AutoencoderImputer(small(), kinds=["count", "real"], n_rounds=1)):
+    X = np.column_stack(
+        [rng.poisson(2, 60), rng.normal(size=60)]
+    )  # numbers, so the graph would trace
+    for model in (
+        small(kinds=["count", "real"]),
+        AutoencoderImputer(small(), kinds=["count", "real"], n_rounds=1),
+    ):
         with pytest.raises(NotImplementedError, match="mixed table"):
             to_onnx(model.fit(X), X[:2])

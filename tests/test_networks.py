@@ -36,7 +36,9 @@ class TwoLayer(nn.Module):
 
     def __init__(self, n_features, n_components, hidden=16):
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(n_features, hidden), nn.Tanh(), nn.Linear(hidden, n_components))
+        self.net = nn.Sequential(
+            nn.Linear(n_features, hidden), nn.Tanh(), nn.Linear(hidden, n_components)
+        )
 
     def forward(self, x):
         return self.net(x)
@@ -91,7 +93,9 @@ def test_module_instance_is_copied_never_trained_in_place(X):
     assert not torch.equal(ae.module_.encoder.net[0].weight.float(), before)
     # A second fit starts again from the instance's own weights.
     again = clone(ae).fit(X)
-    np.testing.assert_allclose(again.transform(X), ae.transform(X), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        again.transform(X), ae.transform(X), rtol=1e-6, atol=1e-6
+    )
 
 
 def test_user_networks_in_the_wrappers(X):
@@ -119,7 +123,14 @@ def test_top_k_applies_to_a_user_encoder(X):
 def test_exact_jacobian_penalty_of_a_user_encoder_falls_as_its_weight_rises(X):
     norms = []
     for weight in (0.0, 1.0):
-        cae = ContractiveAE(4, contractive_weight=weight, activation="identity", **USER, max_iter=30, random_state=0)
+        cae = ContractiveAE(
+            4,
+            contractive_weight=weight,
+            activation="identity",
+            **USER,
+            max_iter=30,
+            random_state=0,
+        )
         assert cae._jacobian_method(X.shape[1]) == "exact"
         norms.append(cae.fit(X).jacobian_norm(X).mean())
     assert norms[1] < 0.8 * norms[0], norms
@@ -137,7 +148,14 @@ def test_vae_heads_sit_on_a_user_encoder_and_its_kl_term_acts(X):
 
     kls = []
     for beta in (0.0, 1.0):
-        vae = VAE(4, beta=beta, encoder=encoder, decoder=user_decoder, max_iter=30, random_state=0).fit(X)
+        vae = VAE(
+            4,
+            beta=beta,
+            encoder=encoder,
+            decoder=user_decoder,
+            max_iter=30,
+            random_state=0,
+        ).fit(X)
         assert vae.module_.mean_head.in_features == 12
         with torch.no_grad():
             mean, log_var = vae.module_.posterior(torch.as_tensor(X))
@@ -149,10 +167,22 @@ def test_vae_heads_sit_on_a_user_encoder_and_its_kl_term_acts(X):
 @pytest.mark.parametrize(
     "params, match",
     [
-        (dict(encoder=lambda n_features, n_components: TwoLayer(n_features, 5)), r"encoder TwoLayer maps input of shape \(2, 64\) to shape \(2, 5\).*\(2, 3\) \(n_components=3\)"),
-        (dict(decoder=TwoLayer(3, 10)), r"decoder TwoLayer maps input of shape \(2, 3\) to shape \(2, 10\).*\(2, 64\) \(n_features=64\)"),
-        (dict(encoder=TwoLayer(10, 3)), r"encoder TwoLayer failed on input of shape \(2, 64\)"),
-        (dict(encoder=partial(ConvEncoder, image_shape=(1, 7, 7))), r"image_shape \(1, 7, 7\) does not fit the data's 64 features"),
+        (
+            dict(encoder=lambda n_features, n_components: TwoLayer(n_features, 5)),
+            r"encoder TwoLayer maps input of shape \(2, 64\) to shape \(2, 5\).*\(2, 3\) \(n_components=3\)",
+        ),
+        (
+            dict(decoder=TwoLayer(3, 10)),
+            r"decoder TwoLayer maps input of shape \(2, 3\) to shape \(2, 10\).*\(2, 64\) \(n_features=64\)",
+        ),
+        (
+            dict(encoder=TwoLayer(10, 3)),
+            r"encoder TwoLayer failed on input of shape \(2, 64\)",
+        ),
+        (
+            dict(encoder=partial(ConvEncoder, image_shape=(1, 7, 7))),
+            r"image_shape \(1, 7, 7\) does not fit the data's 64 features",
+        ),
     ],
 )
 def test_mismatched_networks_give_clear_errors(X, params, match):
@@ -162,16 +192,23 @@ def test_mismatched_networks_give_clear_errors(X, params, match):
 
 def test_builder_must_return_a_module(X):
     with pytest.raises(TypeError, match="returned int, not a torch.nn.Module"):
-        AutoencoderTransformer(3, encoder=lambda n_features, n_components: 3, **FAST).fit(X)
+        AutoencoderTransformer(
+            3, encoder=lambda n_features, n_components: 3, **FAST
+        ).fit(X)
 
 
 def test_vae_encoder_must_give_2d_output(X):
-    with pytest.raises(ValueError, match=r"encoder Unflatten .* shape \(2, 1, 8, 8\); VAE needs \(2, width\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"encoder Unflatten .* shape \(2, 1, 8, 8\); VAE needs \(2, width\)",
+    ):
         VAE(3, encoder=nn.Unflatten(1, (1, 8, 8)), **FAST).fit(X)
 
 
 def test_clone_and_pickle_estimators_holding_modules(X):
-    ae = AutoencoderTransformer(4, encoder=TwoLayer(64, 4), decoder=user_decoder, **FAST)
+    ae = AutoencoderTransformer(
+        4, encoder=TwoLayer(64, 4), decoder=user_decoder, **FAST
+    )
     copy = clone(ae)
     assert copy.encoder is not ae.encoder
     assert torch.equal(copy.encoder.net[0].weight, ae.encoder.net[0].weight)
@@ -183,9 +220,13 @@ def test_clone_and_pickle_estimators_holding_modules(X):
 
 def test_grid_search_over_n_components_with_builders(X):
     # Trained long enough to separate the widths for any seed (at 40 epochs the order depended on the seed).
-    ae = AutoencoderTransformer(**USER, max_iter=150, learning_rate_init=0.01, random_state=0)
+    ae = AutoencoderTransformer(
+        **USER, max_iter=150, learning_rate_init=0.01, random_state=0
+    )
     search = GridSearchCV(ae, {"n_components": [1, 8]}, cv=2).fit(X)
-    assert search.best_params_["n_components"] == 8  # more code units reconstruct better
+    assert (
+        search.best_params_["n_components"] == 8
+    )  # more code units reconstruct better
     assert search.best_estimator_.module_.encoder.net[-1].out_features == 8
     assert pickle.loads(pickle.dumps(search)).best_estimator_.n_components == 8
 
@@ -200,12 +241,20 @@ def conv(image_shape, channels=(8, 16)):
 def test_convolutional_model_learns_images_and_keeps_2d_io(digits):
     X = digits[0]
     ae = AutoencoderTransformer(
-        8, **conv((1, 8, 8), (16, 32)), loss="binary_crossentropy",
-        learning_rate_init=3e-3, batch_size=64, max_iter=20, random_state=0,
+        8,
+        **conv((1, 8, 8), (16, 32)),
+        loss="binary_crossentropy",
+        learning_rate_init=3e-3,
+        batch_size=64,
+        max_iter=20,
+        random_state=0,
     )
     pipe = make_pipeline(MinMaxScaler(), ae).set_output(transform="pandas")
     codes = pipe.fit_transform(X)
-    assert codes.shape == (len(X), 8) and list(codes.columns)[0] == "autoencodertransformer0"
+    assert (
+        codes.shape == (len(X), 8)
+        and list(codes.columns)[0] == "autoencodertransformer0"
+    )
     assert isinstance(ae.module_.encoder, ConvEncoder)
     pca = PCA(8).fit(X)
     pca_mse = np.mean((pca.inverse_transform(pca.transform(X)) - X) ** 2)
@@ -214,10 +263,14 @@ def test_convolutional_model_learns_images_and_keeps_2d_io(digits):
     assert mse < 0.85 * pca_mse, (mse, pca_mse)  # ~0.7x on digits / 16 (20 epochs)
 
 
-@pytest.mark.parametrize("image_shape", [(1, 28, 28), (3, 7, 5), (2, 1, 9), (1, 1, 1), (4, -1, 3)])
+@pytest.mark.parametrize(
+    "image_shape", [(1, 28, 28), (3, 7, 5), (2, 1, 9), (1, 1, 1), (4, -1, 3)]
+)
 @pytest.mark.parametrize("channels", [(), (4,), (4, 8, 16)])
 def test_conv_decoder_mirrors_encoder_shapes(image_shape, channels):
-    n_features = int(np.prod([s for s in image_shape if s != -1])) * (5 if -1 in image_shape else 1)
+    n_features = int(np.prod([s for s in image_shape if s != -1])) * (
+        5 if -1 in image_shape else 1
+    )
     encoder = ConvEncoder(n_features, 3, image_shape, channels)
     decoder = ConvDecoder(n_features, 3, image_shape, channels)
     x = torch.randn(4, n_features)

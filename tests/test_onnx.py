@@ -47,7 +47,9 @@ def tolerance(dtype):
 
 
 def run(onnx_model, X):
-    session = ort.InferenceSession(onnx_model.SerializeToString(), providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(
+        onnx_model.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
     return session.run(None, {session.get_inputs()[0].name: X})
 
 
@@ -70,7 +72,13 @@ def fitted(data):
     models = {}
     for name, make in AUTOENCODERS.items():
         models[name] = make().fit(X)
-        pipeline = Pipeline([("scale", StandardScaler()), ("ae", make()), ("clf", LogisticRegression(max_iter=50))])
+        pipeline = Pipeline(
+            [
+                ("scale", StandardScaler()),
+                ("ae", make()),
+                ("clf", LogisticRegression(max_iter=50)),
+            ]
+        )
         models[name, "pipeline"] = pipeline.fit(X, y)
     return models
 
@@ -81,7 +89,9 @@ def fitted(data):
 def test_autoencoders_match_in_onnxruntime(fitted, data, name, dtype, in_pipeline):
     held_out = data[2].astype(dtype)
     model = fitted[name, "pipeline"] if in_pipeline else fitted[name]
-    onnx_model = skl2onnx.to_onnx(model, held_out[:1], options={"zipmap": False} if in_pipeline else None)
+    onnx_model = skl2onnx.to_onnx(
+        model, held_out[:1], options={"zipmap": False} if in_pipeline else None
+    )
     for batch in BATCHES:
         rows = held_out[:batch]
         if in_pipeline:
@@ -105,18 +115,28 @@ def test_bernoulli_decoder_exports_probabilities(data):
     X, _, held_out = data
     model = AutoencoderTransformer(4, loss="binary_crossentropy", **FAST).fit(X)
     codes = model.transform(held_out)
-    assert_close(run(to_onnx(model, codes[:1], options={"inverse_transform": True}), codes)[0],
-                 model.inverse_transform(codes), np.float64)
+    assert_close(
+        run(to_onnx(model, codes[:1], options={"inverse_transform": True}), codes)[0],
+        model.inverse_transform(codes),
+        np.float64,
+    )
 
 
 DETECTORS = {
     "likelihood": lambda: AutoencoderOutlierDetector(
         AutoencoderTransformer(4, **FAST), contamination=0.1, random_state=0
     ),
-    "elbo": lambda: AutoencoderOutlierDetector(VAE(4, **FAST), contamination=0.1, n_trim_rounds=1, random_state=0),
+    "elbo": lambda: AutoencoderOutlierDetector(
+        VAE(4, **FAST), contamination=0.1, n_trim_rounds=1, random_state=0
+    ),
     "bagged-reconstruction": lambda: AutoencoderOutlierDetector(
-        AutoencoderTransformer(4, **FAST), scoring="reconstruction", n_estimators=2, max_features=0.5,
-        n_trim_rounds=0, contamination=0.1, random_state=0,
+        AutoencoderTransformer(4, **FAST),
+        scoring="reconstruction",
+        n_estimators=2,
+        max_features=0.5,
+        n_trim_rounds=0,
+        contamination=0.1,
+        random_state=0,
     ),
 }
 
@@ -125,7 +145,9 @@ DETECTORS = {
 def detectors(data):
     X = data[0]
     fitted = {name: make().fit(X) for name, make in DETECTORS.items()}
-    fitted["pipeline"] = Pipeline([("scale", StandardScaler()), ("detect", DETECTORS["likelihood"]())]).fit(X)
+    fitted["pipeline"] = Pipeline(
+        [("scale", StandardScaler()), ("detect", DETECTORS["likelihood"]())]
+    ).fit(X)
     return fitted
 
 
@@ -141,7 +163,9 @@ def test_detector_labels_and_scores_match(detectors, data, name, dtype):
         labels, decision, scores = run(onnx_model, rows)
         assert labels.dtype == np.int64 and decision.shape == (batch, 1)
         np.testing.assert_array_equal(labels, detector.predict(rows))
-        assert_close(decision[:, 0], detector.decision_function(rows), dtype, relative=True)
+        assert_close(
+            decision[:, 0], detector.decision_function(rows), dtype, relative=True
+        )
         assert_close(scores[:, 0], detector.score_samples(rows), dtype, relative=True)
     assert (labels == -1).any()  # the threshold is exercised, not only its safe side
 
@@ -155,12 +179,19 @@ def test_detector_has_two_outputs_by_default(detectors, data):
 def imputers(data):
     X, y, _ = data
     X_missing = with_missing(X, seed=0)
-    imputer = AutoencoderImputer(AutoencoderTransformer(8, **FAST), n_rounds=2, add_indicator=True, random_state=0)
-    pipeline = Pipeline([
-        ("impute", AutoencoderImputer(DenoisingAE(8, **FAST), random_state=0)),
-        ("scale", StandardScaler()),
-        ("clf", LogisticRegression(max_iter=50)),
-    ])
+    imputer = AutoencoderImputer(
+        AutoencoderTransformer(8, **FAST),
+        n_rounds=2,
+        add_indicator=True,
+        random_state=0,
+    )
+    pipeline = Pipeline(
+        [
+            ("impute", AutoencoderImputer(DenoisingAE(8, **FAST), random_state=0)),
+            ("scale", StandardScaler()),
+            ("clf", LogisticRegression(max_iter=50)),
+        ]
+    )
     return imputer.fit(X_missing), pipeline.fit(X_missing, y)
 
 
@@ -182,7 +213,9 @@ def test_imputer_fills_like_transform_and_passes_observed_cells(imputers, data, 
         assert_close(filled, expected, dtype)
         # Every feature had observed cells in fit, so the first columns are the features, then the indicator.
         observed = ~np.isnan(rows)
-        np.testing.assert_array_equal(filled[:, : rows.shape[1]][observed], rows[observed])
+        np.testing.assert_array_equal(
+            filled[:, : rows.shape[1]][observed], rows[observed]
+        )
         assert filled.shape[1] > rows.shape[1]
 
 
@@ -194,21 +227,36 @@ def test_imputer_in_a_pipeline(imputers, data, dtype):
     for batch in BATCHES:
         labels, probabilities = run(onnx_model, held_out[:batch])
         np.testing.assert_array_equal(labels, pipeline.predict(held_out[:batch]))
-        assert_close(probabilities, pipeline.predict_proba(held_out[:batch]).astype(dtype), dtype)
+        assert_close(
+            probabilities, pipeline.predict_proba(held_out[:batch]).astype(dtype), dtype
+        )
 
 
 def test_sample_posterior_is_refused(data):
     X = with_missing(data[0], seed=3)
-    imputer = AutoencoderImputer(VAE(4, **FAST), n_rounds=1, sample_posterior=True, random_state=0).fit(X)
-    with pytest.raises(ValueError, match=r"sample_posterior=True\) draws .* no deterministic ONNX form"):
+    imputer = AutoencoderImputer(
+        VAE(4, **FAST), n_rounds=1, sample_posterior=True, random_state=0
+    ).fit(X)
+    with pytest.raises(
+        ValueError, match=r"sample_posterior=True\) draws .* no deterministic ONNX form"
+    ):
         to_onnx(imputer, X[:1])
 
 
 def test_column_transformer_around_a_skae_step(fitted, data):
     X, y, held_out = data
-    columns = ColumnTransformer([("ae", SparseAE(8, k=2, **FAST), list(range(32))), ("rest", "passthrough", [40, 41])])
-    pipeline = Pipeline([("columns", columns), ("clf", LogisticRegression(max_iter=50))]).fit(X, y)
-    labels, probabilities = run(to_onnx(pipeline, held_out[:1], options={"zipmap": False}), held_out)
+    columns = ColumnTransformer(
+        [
+            ("ae", SparseAE(8, k=2, **FAST), list(range(32))),
+            ("rest", "passthrough", [40, 41]),
+        ]
+    )
+    pipeline = Pipeline(
+        [("columns", columns), ("clf", LogisticRegression(max_iter=50))]
+    ).fit(X, y)
+    labels, probabilities = run(
+        to_onnx(pipeline, held_out[:1], options={"zipmap": False}), held_out
+    )
     np.testing.assert_array_equal(labels, pipeline.predict(held_out))
     assert_close(probabilities, pipeline.predict_proba(held_out), np.float64)
 
@@ -217,14 +265,22 @@ def test_column_transformer_around_a_skae_step(fitted, data):
 def conv_model(data):
     networks = dict(image_shape=(1, 8, 8), channels=(4, 8))
     return SparseAE(
-        8, k=2, encoder=partial(ConvEncoder, **networks), decoder=partial(ConvDecoder, **networks), max_iter=3,
+        8,
+        k=2,
+        encoder=partial(ConvEncoder, **networks),
+        decoder=partial(ConvDecoder, **networks),
+        max_iter=3,
         random_state=0,
     ).fit(data[0])
 
 
 def test_convolutional_model_exports(conv_model, data):
     rows = data[2].astype(np.float32)
-    assert_close(run(to_onnx(conv_model, rows[:1]), rows)[0], conv_model.transform(rows), np.float32)
+    assert_close(
+        run(to_onnx(conv_model, rows[:1]), rows)[0],
+        conv_model.transform(rows),
+        np.float32,
+    )
 
 
 def test_float64_convolution_is_valid_onnx_that_onnxruntime_cpu_lacks(conv_model, data):
@@ -269,13 +325,20 @@ def test_user_module_exports(data, dtype):
 
 
 def test_untraceable_module_gets_a_clear_error(data):
-    model = AutoencoderTransformer(4, encoder=Untraceable, max_iter=2, random_state=0).fit(data[0])
-    with pytest.raises(ValueError, match="cannot trace the network of AutoencoderTransformer .*encoder=Untraceable"):
+    model = AutoencoderTransformer(
+        4, encoder=Untraceable, max_iter=2, random_state=0
+    ).fit(data[0])
+    with pytest.raises(
+        ValueError,
+        match="cannot trace the network of AutoencoderTransformer .*encoder=Untraceable",
+    ):
         to_onnx(model, data[2][:1])
 
 
 @pytest.mark.parametrize(
-    "estimator", [SparseAE(k=2), AutoencoderOutlierDetector(), AutoencoderImputer()], ids=lambda e: type(e).__name__
+    "estimator",
+    [SparseAE(k=2), AutoencoderOutlierDetector(), AutoencoderImputer()],
+    ids=lambda e: type(e).__name__,
 )
 def test_unfitted_estimator_is_refused(estimator, data):
     with pytest.raises(NotFittedError):

@@ -11,8 +11,7 @@ import torch
 from joblib import Parallel, delayed
 from skorch.callbacks import Callback
 
-from skae import AutoencoderTransformer
-from skae import _cpu
+from skae import AutoencoderTransformer, _cpu
 
 
 class RecordThreads(Callback):
@@ -41,18 +40,28 @@ class RecordThreads(Callback):
 def _fit(X, recorder):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        AutoencoderTransformer(4, hidden_layer_sizes=(16,), max_iter=3, random_state=0, callbacks=[recorder]).fit(X)
+        AutoencoderTransformer(
+            4,
+            hidden_layer_sizes=(16,),
+            max_iter=3,
+            random_state=0,
+            callbacks=[recorder],
+        ).fit(X)
     return recorder.counts_
 
 
 @pytest.mark.parametrize("big", [True, False])
-def test_parallel_fits_split_the_threads_and_restore_them(digits, two_threads, monkeypatch, big):
+def test_parallel_fits_split_the_threads_and_restore_them(
+    digits, two_threads, monkeypatch, big
+):
     # Every net counts as big enough for several threads (or none does).
     monkeypatch.setattr(_cpu, "_PARALLEL_WORK_THRESHOLD", 0 if big else float("inf"))
     X = digits[0][:300]
     assert _fit(X, RecordThreads()) == ([2, 2, 2] if big else [1, 1, 1])
     barrier = threading.Barrier(2, timeout=60)
-    counts = Parallel(n_jobs=2, backend="threading")(delayed(_fit)(X, RecordThreads(barrier)) for _ in range(2))
+    counts = Parallel(n_jobs=2, backend="threading")(
+        delayed(_fit)(X, RecordThreads(barrier)) for _ in range(2)
+    )
     # From epoch 2 on, both fits run: one thread each, never 2 + 2 on 2 cores.
     assert [c[1:] for c in counts] == [[1, 1], [1, 1]]
     assert torch.get_num_threads() == 2
@@ -71,10 +80,17 @@ def _dask_client(processes):
     # every process started by later tests would inherit it.
     environ = dict(os.environ)
     try:
-        with distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=processes, host="127.0.0.1", protocol="tcp",
-            dashboard_address=None,
-        ) as cluster, distributed.Client(cluster) as client:
+        with (
+            distributed.LocalCluster(
+                n_workers=2,
+                threads_per_worker=1,
+                processes=processes,
+                host="127.0.0.1",
+                protocol="tcp",
+                dashboard_address=None,
+            ) as cluster,
+            distributed.Client(cluster) as client,
+        ):
             yield client
     finally:
         os.environ.clear()
@@ -97,7 +113,9 @@ def test_grid_search_on_dask_equals_n_jobs_1(digits, processes):
 
     X = digits[0][:400]
     grid = {"n_components": [2, 8], "alpha": [1e-4, 1e-1]}
-    estimator = AutoencoderTransformer(hidden_layer_sizes=(16,), max_iter=20, random_state=0)
+    estimator = AutoencoderTransformer(
+        hidden_layer_sizes=(16,), max_iter=20, random_state=0
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         serial = GridSearchCV(estimator, grid, cv=3, n_jobs=1).fit(X)
@@ -110,13 +128,19 @@ def test_grid_search_on_dask_equals_n_jobs_1(digits, processes):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_parallel_post_fit_and_map_blocks_on_a_dask_array_equal_in_memory(digits, dask_client, dtype):
+def test_parallel_post_fit_and_map_blocks_on_a_dask_array_equal_in_memory(
+    digits, dask_client, dtype
+):
     da = pytest.importorskip("dask.array")
     wrappers = pytest.importorskip("dask_ml.wrappers")
     X = digits[0].astype(dtype)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = wrappers.ParallelPostFit(AutoencoderTransformer(4, hidden_layer_sizes=(16,), max_iter=5, random_state=0)).fit(X)
+        model = wrappers.ParallelPostFit(
+            AutoencoderTransformer(
+                4, hidden_layer_sizes=(16,), max_iter=5, random_state=0
+            )
+        ).fit(X)
     fitted = model._postfit_estimator
     blocks = da.from_array(X, chunks=(500, X.shape[1]))
     lazy = model.transform(blocks)
@@ -128,15 +152,21 @@ def test_parallel_post_fit_and_map_blocks_on_a_dask_array_equal_in_memory(digits
     assert codes.dtype == dtype
     # Blocks of 500 rows: matrix products may round differently in the last bit.
     tolerance = 1e-5 if dtype == np.float32 else 1e-12
-    np.testing.assert_allclose(codes, fitted.transform(X), rtol=tolerance, atol=tolerance)
+    np.testing.assert_allclose(
+        codes, fitted.transform(X), rtol=tolerance, atol=tolerance
+    )
     # The documented workarounds get the lazy shape right, before computing.
     expected_shape = (len(X), fitted.n_components)
-    mapped = blocks.map_blocks(fitted.transform, chunks=(blocks.chunks[0], (fitted.n_components,)), dtype=dtype)
+    mapped = blocks.map_blocks(
+        fitted.transform, chunks=(blocks.chunks[0], (fitted.n_components,)), dtype=dtype
+    )
     measured = model.transform(blocks).compute_chunk_sizes()
     for workaround in (mapped, measured):
         assert workaround.shape == expected_shape
         assert workaround[:, -1:].shape == (len(X), 1)
-        np.testing.assert_allclose(workaround.compute(), fitted.transform(X), rtol=tolerance, atol=tolerance)
+        np.testing.assert_allclose(
+            workaround.compute(), fitted.transform(X), rtol=tolerance, atol=tolerance
+        )
     # score_samples has no wrapper: map_blocks, dropping the feature axis.
     scores = blocks.map_blocks(fitted.score_samples, drop_axis=1, dtype=dtype).compute()
     np.testing.assert_allclose(scores, fitted.score_samples(X), rtol=tolerance)

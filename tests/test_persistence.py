@@ -5,8 +5,8 @@ import os
 import pickle
 import re
 import subprocess
-import warnings
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +15,6 @@ import torch
 
 import skae
 import skae.nn
-from skae._skops import trusted_loaders
-from skae.exceptions import InconsistentVersionWarning, UntrustedTypesError
 from skae import (
     VAE,
     AutoencoderImputer,
@@ -26,6 +24,8 @@ from skae import (
     DenoisingAE,
     SparseAE,
 )
+from skae._skops import trusted_loaders
+from skae.exceptions import InconsistentVersionWarning, UntrustedTypesError
 
 FAST = dict(n_components=2, hidden_layer_sizes=(8,), max_iter=3, random_state=0)
 
@@ -39,8 +39,12 @@ ESTIMATORS = [
     VAE(**FAST),
     VAE(**FAST, likelihood="bernoulli"),
     AutoencoderOutlierDetector(VAE(**FAST)),
-    AutoencoderOutlierDetector(AutoencoderTransformer(**FAST), n_estimators=2, max_features=0.8, random_state=0),
-    AutoencoderImputer(AutoencoderTransformer(**FAST), add_indicator=True, random_state=0),
+    AutoencoderOutlierDetector(
+        AutoencoderTransformer(**FAST), n_estimators=2, max_features=0.8, random_state=0
+    ),
+    AutoencoderImputer(
+        AutoencoderTransformer(**FAST), add_indicator=True, random_state=0
+    ),
     AutoencoderImputer(VAE(**FAST), sample_posterior=True, random_state=0),
 ]
 
@@ -55,7 +59,14 @@ def _data(estimator):
 
 def _outputs(estimator, X):
     """Every output of the estimator that could change if the model were not restored exactly."""
-    names = ["transform", "inverse_transform", "reconstruct", "score_samples", "decision_function", "predict"]
+    names = [
+        "transform",
+        "inverse_transform",
+        "reconstruct",
+        "score_samples",
+        "decision_function",
+        "predict",
+    ]
     outputs = {}
     for name in names:
         if not hasattr(estimator, name):
@@ -80,7 +91,9 @@ def _assert_same_outputs(loaded, fitted, X):
 @pytest.fixture(scope="module", params=ESTIMATORS, ids=lambda est: repr(est)[:70])
 def fitted(request):
     estimator = request.param
-    return estimator.__class__(**estimator.get_params(deep=False)).fit(_data(estimator)), _data(estimator)
+    return estimator.__class__(**estimator.get_params(deep=False)).fit(
+        _data(estimator)
+    ), _data(estimator)
 
 
 def test_skops_round_trip_through_skae_load(fitted, tmp_path):
@@ -105,16 +118,22 @@ def test_pickle_round_trip_gives_identical_outputs(fitted):
     _assert_same_outputs(pickle.loads(pickle.dumps(estimator)), estimator, X)
 
 
-def test_loaded_module_is_rebuilt_on_cpu_in_float64_without_touching_the_callers_rng(digits):
+def test_loaded_module_is_rebuilt_on_cpu_in_float64_without_touching_the_callers_rng(
+    digits,
+):
     model = VAE(**FAST).fit(digits[0][:100])
     state = torch.get_rng_state()
     loaded = pickle.loads(pickle.dumps(model))
     assert torch.equal(torch.get_rng_state(), state)
     assert loaded.module_ is not model.module_ and not loaded.module_.training
-    assert {(p.device.type, p.dtype) for p in loaded.module_.state_dict().values()} == {("cpu", torch.float64)}
+    assert {(p.device.type, p.dtype) for p in loaded.module_.state_dict().values()} == {
+        ("cpu", torch.float64)
+    }
     # The saved state holds no torch object at all.
     saved = model.__getstate__()
-    assert isinstance(saved["module_"], dict) and all(isinstance(v, np.ndarray) for v in saved["module_"].values())
+    assert isinstance(saved["module_"], dict) and all(
+        isinstance(v, np.ndarray) for v in saved["module_"].values()
+    )
 
 
 def test_warm_start_continues_identically_after_loading(digits):
@@ -140,7 +159,9 @@ def _saved_by(version, monkeypatch, tmp_path):
 
 def test_the_version_lives_in_its_own_module():
     assert skae.__version__ is skae._version.__version__
-    assert "from . import __version__" not in Path(skae._persistence.__file__).read_text()
+    assert (
+        "from . import __version__" not in Path(skae._persistence.__file__).read_text()
+    )
 
 
 def test_a_file_from_another_patch_release_loads_with_a_warning(monkeypatch, tmp_path):
@@ -154,12 +175,17 @@ def test_a_file_from_another_patch_release_loads_with_a_warning(monkeypatch, tmp
     for load in (lambda: pickle.loads(pickled), lambda: skae.load(path)):
         with pytest.warns(InconsistentVersionWarning, match=message) as record:
             loaded = load()
-        assert record[0].message.original_version == other and record[0].message.current_version == skae.__version__
+        assert (
+            record[0].message.original_version == other
+            and record[0].message.current_version == skae.__version__
+        )
         np.testing.assert_array_equal(loaded.transform(X), model.transform(X))
 
 
 @pytest.mark.parametrize("release", ["minor", "major"])
-def test_a_file_from_another_minor_or_major_release_is_refused_naming_both(release, monkeypatch, tmp_path):
+def test_a_file_from_another_minor_or_major_release_is_refused_naming_both(
+    release, monkeypatch, tmp_path
+):
     major, minor = map(int, skae.__version__.split(".")[:2])
     other = f"{major}.{minor + 1}.0" if release == "minor" else f"{major + 1}.{minor}.0"
     _, _, pickled, path = _saved_by(other, monkeypatch, tmp_path)
@@ -175,28 +201,46 @@ def test_a_file_from_another_minor_or_major_release_is_refused_naming_both(relea
     with monkeypatch.context() as patch:
         patch.setattr(skae._version, "__version__", other)
         detector = pickle.dumps(AutoencoderOutlierDetector())
-    with pytest.raises(ValueError, match=rf"This AutoencoderOutlierDetector was saved by skae {re.escape(other)}; "):
+    with pytest.raises(
+        ValueError,
+        match=rf"This AutoencoderOutlierDetector was saved by skae {re.escape(other)}; ",
+    ):
         pickle.loads(detector)
 
 
 def test_a_state_without_a_version_is_refused():
     # Pickled before versions were recorded, or not written by skae.
-    state = dict(AutoencoderTransformer(**FAST).fit(np.random.RandomState(0).rand(30, 4)).__getstate__())
+    state = dict(
+        AutoencoderTransformer(**FAST)
+        .fit(np.random.RandomState(0).rand(30, 4))
+        .__getstate__()
+    )
     del state["_skae_version"]
-    with pytest.raises(ValueError, match=r"saved by an unknown skae version \(before 0\.1\.0\).*Refit it\."):
+    with pytest.raises(
+        ValueError,
+        match=r"saved by an unknown skae version \(before 0\.1\.0\).*Refit it\.",
+    ):
         AutoencoderTransformer.__new__(AutoencoderTransformer).__setstate__(state)
     state["_skae_version"] = ["not", "a", "version"]
-    with pytest.raises(ValueError, match=r"saved by an unknown skae version \['not'.*Refit it\."):
+    with pytest.raises(
+        ValueError, match=r"saved by an unknown skae version \['not'.*Refit it\."
+    ):
         AutoencoderTransformer.__new__(AutoencoderTransformer).__setstate__(state)
 
 
 def test_parameters_changed_after_fitting_give_a_clear_error_on_load():
     model = AutoencoderTransformer(**FAST).fit(np.random.RandomState(0).rand(30, 4))
     model.set_params(n_components=3)
-    with pytest.raises(ValueError, match=r"saved weights do not fit the AutoencoderTransformer.*set_params after fitting\? Refit"):
+    with pytest.raises(
+        ValueError,
+        match=r"saved weights do not fit the AutoencoderTransformer.*set_params after fitting\? Refit",
+    ):
         pickle.loads(pickle.dumps(model))
     model.set_params(activation="nonsense")
-    with pytest.raises(ValueError, match=r"The 'activation' parameter of AutoencoderTransformer must be"):
+    with pytest.raises(
+        ValueError,
+        match=r"The 'activation' parameter of AutoencoderTransformer must be",
+    ):
         pickle.loads(pickle.dumps(model))
 
 
@@ -213,11 +257,19 @@ def test_skaes_convolutional_builders_load_through_skae_load(tmp_path):
     ).fit(X)
     sio.dump(model, tmp_path / "conv.skops")
     untrusted = sio.get_untrusted_types(file=tmp_path / "conv.skops")
-    assert set(untrusted) == {"functools.partial", "skae._vanilla.AutoencoderTransformer", "skae.nn.ConvDecoder", "skae.nn.ConvEncoder"}
+    assert set(untrusted) == {
+        "functools.partial",
+        "skae._vanilla.AutoencoderTransformer",
+        "skae.nn.ConvDecoder",
+        "skae.nn.ConvEncoder",
+    }
     loaded = skae.load(tmp_path / "conv.skops")
     np.testing.assert_array_equal(loaded.transform(X), model.transform(X))
     # What a partial wraps is checked on its own: a partial of os.system is refused as such.
-    sio.dump(AutoencoderTransformer(encoder=functools.partial(os.system, "echo owned")), tmp_path / "evil.skops")
+    sio.dump(
+        AutoencoderTransformer(encoder=functools.partial(os.system, "echo owned")),
+        tmp_path / "evil.skops",
+    )
     with pytest.raises(UntrustedTypesError, match=r"does not trust: \w+\.system\."):
         skae.load(tmp_path / "evil.skops")
 
@@ -230,19 +282,32 @@ def test_user_networks_are_not_silently_trusted_by_skops(tmp_path):
     sio = pytest.importorskip("skops.io")
     X = np.random.RandomState(0).rand(30, 5)
     builder = functools.partial(_linear_encoder, bias=False)
-    model = AutoencoderTransformer(2, encoder=builder, max_iter=2, random_state=0).fit(X)
+    model = AutoencoderTransformer(2, encoder=builder, max_iter=2, random_state=0).fit(
+        X
+    )
     sio.dump(model, tmp_path / "user.skops")
     untrusted = sio.get_untrusted_types(file=tmp_path / "user.skops")
-    assert "functools.partial" in untrusted and any(name.endswith("_linear_encoder") for name in untrusted), untrusted
+    assert "functools.partial" in untrusted and any(
+        name.endswith("_linear_encoder") for name in untrusted
+    ), untrusted
     builder_name = next(name for name in untrusted if name.endswith("_linear_encoder"))
-    with pytest.raises(UntrustedTypesError, match=rf"does not trust: {re.escape(builder_name)}\."):
+    with pytest.raises(
+        UntrustedTypesError, match=rf"does not trust: {re.escape(builder_name)}\."
+    ):
         skae.load(tmp_path / "user.skops")
     # The caller may trust a builder it reviewed (its own, in a file it wrote).
     loaded = skae.load(tmp_path / "user.skops", trusted=[builder_name])
     np.testing.assert_array_equal(loaded.transform(X), model.transform(X))
     # Pickle (for files you trust) keeps user networks, instances included.
-    instance = AutoencoderTransformer(2, encoder=torch.nn.Sequential(torch.nn.Linear(5, 2)), max_iter=2, random_state=0).fit(X)
-    np.testing.assert_array_equal(pickle.loads(pickle.dumps(instance)).transform(X), instance.transform(X))
+    instance = AutoencoderTransformer(
+        2,
+        encoder=torch.nn.Sequential(torch.nn.Linear(5, 2)),
+        max_iter=2,
+        random_state=0,
+    ).fit(X)
+    np.testing.assert_array_equal(
+        pickle.loads(pickle.dumps(instance)).transform(X), instance.transform(X)
+    )
 
 
 _LOADER = """
@@ -271,11 +336,19 @@ def outputs_loaded_in_a_fresh_process_without_cuda(model, X, folder):
     sio.dump(model, folder / "model.skops")
     (folder / "model.pkl").write_bytes(pickle.dumps(model))
     np.save(folder / "X.npy", X)
-    repository = str(Path(__file__).resolve().parents[1])
+    repository = str(Path(__file__).resolve().parents[1] / "src")
     # The repository goes first; the caller's PYTHONPATH (where dependencies may live) is kept.
-    python_path = os.pathsep.join(filter(None, [repository, os.environ.get("PYTHONPATH")]))
+    python_path = os.pathsep.join(
+        filter(None, [repository, os.environ.get("PYTHONPATH")])
+    )
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "PYTHONPATH": python_path}
-    subprocess.run([sys.executable, "-c", _LOADER, str(folder)], check=True, env=env, cwd=repository, timeout=300)
+    subprocess.run(
+        [sys.executable, "-c", _LOADER, str(folder)],
+        check=True,
+        env=env,
+        cwd=repository,
+        timeout=300,
+    )
     return np.load(folder / "outputs.npy")
 
 

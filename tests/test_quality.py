@@ -25,7 +25,10 @@ def test_outlier_detector_keeps_up_with_isolation_forest(shared_data):
             (forest, IsolationForest(n_estimators=200, random_state=0)),
         ):
             outlyingness = -model.fit(X).score_samples(X)
-            scores[path.stem] = (roc_auc_score(y, outlyingness), average_precision_score(y, outlyingness))
+            scores[path.stem] = (
+                roc_auc_score(y, outlyingness),
+                average_precision_score(y, outlyingness),
+            )
     auc_ours, ap_ours = np.mean(list(ours.values()), axis=0)
     auc_forest, ap_forest = np.mean(list(forest.values()), axis=0)
     message = f"skae ROC-AUC {auc_ours:.3f} AP {ap_ours:.3f}; IsolationForest ROC-AUC {auc_forest:.3f} AP {ap_forest:.3f}"
@@ -37,9 +40,24 @@ def test_imputer_beats_iterative_imputer_on_digits(digits):
     X = digits[0]
     mask = np.random.RandomState(0).rand(*X.shape) < 0.2
     X_missing = np.where(mask, np.nan, X)
-    ours = np.sqrt(np.mean((AutoencoderImputer(random_state=0).fit_transform(X_missing)[mask] - X[mask]) ** 2))
-    theirs = np.sqrt(np.mean((IterativeImputer(random_state=0).fit_transform(X_missing)[mask] - X[mask]) ** 2))
-    assert ours < theirs * 1.02, f"RMSE skae {ours:.4f} vs IterativeImputer {theirs:.4f}"
+    ours = np.sqrt(
+        np.mean(
+            (
+                AutoencoderImputer(random_state=0).fit_transform(X_missing)[mask]
+                - X[mask]
+            )
+            ** 2
+        )
+    )
+    theirs = np.sqrt(
+        np.mean(
+            (IterativeImputer(random_state=0).fit_transform(X_missing)[mask] - X[mask])
+            ** 2
+        )
+    )
+    assert ours < theirs * 1.02, (
+        f"RMSE skae {ours:.4f} vs IterativeImputer {theirs:.4f}"
+    )
 
 
 def test_default_sparse_ae_pipeline_beats_pca_on_digits():

@@ -31,7 +31,9 @@ def data():
 
 
 def _parameters(estimator):
-    return np.concatenate([p.detach().numpy().ravel() for p in estimator.module_.parameters()])
+    return np.concatenate(
+        [p.detach().numpy().ravel() for p in estimator.module_.parameters()]
+    )
 
 
 # Deterministic models: nothing is drawn per row, so weight 2 and a repeated row are the same fit.
@@ -59,17 +61,23 @@ def test_a_weight_of_two_is_a_repeated_row(data, estimator):
     np.testing.assert_allclose(_parameters(weighted), _parameters(plain), atol=1e-5)
     np.testing.assert_allclose(weighted.loss_curve_, plain.loss_curve_, rtol=1e-5)
     # And the weights matter: unweighted differs.
-    assert np.abs(_parameters(clone(estimator).fit(X)) - _parameters(plain)).max() > 1e-4
+    assert (
+        np.abs(_parameters(clone(estimator).fit(X)) - _parameters(plain)).max() > 1e-4
+    )
 
 
 def test_integer_weights_are_repetitions_for_the_detector(data):
     X, _ = data
     weights = np.random.RandomState(1).randint(0, 4, len(X))
-    detector = AutoencoderOutlierDetector(AutoencoderTransformer(**FULL_BATCH), contamination=0.1, random_state=0)
+    detector = AutoencoderOutlierDetector(
+        AutoencoderTransformer(**FULL_BATCH), contamination=0.1, random_state=0
+    )
     weighted = clone(detector).fit(X, sample_weight=weights)
     plain = clone(detector).fit(np.repeat(X, weights, axis=0))
     # Trimming keeps the same weight, the statistics and the threshold are frequency-weighted.
-    np.testing.assert_allclose(weighted.score_samples(X), plain.score_samples(X), rtol=1e-5)
+    np.testing.assert_allclose(
+        weighted.score_samples(X), plain.score_samples(X), rtol=1e-5
+    )
     assert weighted.offset_ == pytest.approx(plain.offset_, rel=1e-5)
 
 
@@ -104,29 +112,43 @@ def test_rows_of_weight_zero_change_nothing_in_the_wrappers(data):
     with_garbage = np.vstack([X, garbage])
     weights = np.r_[np.ones(len(X)), np.zeros(len(garbage))]
     detector = AutoencoderOutlierDetector(VAE(**SMALL), random_state=0)
-    weighted, plain = clone(detector).fit(with_garbage, sample_weight=weights), clone(detector).fit(X)
+    weighted, plain = (
+        clone(detector).fit(with_garbage, sample_weight=weights),
+        clone(detector).fit(X),
+    )
     assert weighted.offset_ == pytest.approx(plain.offset_, rel=1e-12)
-    np.testing.assert_allclose(weighted.score_samples(X), plain.score_samples(X), rtol=1e-12)
+    np.testing.assert_allclose(
+        weighted.score_samples(X), plain.score_samples(X), rtol=1e-12
+    )
 
     X_missing = X.copy()
     X_missing[np.random.RandomState(0).rand(*X.shape) < 0.2] = np.nan
     garbage_missing = garbage.copy()
     garbage_missing[:, 0] = np.nan
-    imputer = AutoencoderImputer(AutoencoderTransformer(**SMALL), n_rounds=2, random_state=0)
+    imputer = AutoencoderImputer(
+        AutoencoderTransformer(**SMALL), n_rounds=2, random_state=0
+    )
     weighted = clone(imputer)
-    filled = weighted.fit_transform(np.vstack([X_missing, garbage_missing]), sample_weight=weights)
+    filled = weighted.fit_transform(
+        np.vstack([X_missing, garbage_missing]), sample_weight=weights
+    )
     plain = clone(imputer).fit(X_missing)
     np.testing.assert_allclose(weighted.mean_, plain.mean_, rtol=1e-12)
     np.testing.assert_allclose(weighted.scale_, plain.scale_, rtol=1e-12)
     np.testing.assert_allclose(filled[: len(X)], plain.transform(X_missing), rtol=1e-12)
-    assert filled.shape == (len(X) + len(garbage), X.shape[1])  # every row imputed, weight zero included
+    assert filled.shape == (
+        len(X) + len(garbage),
+        X.shape[1],
+    )  # every row imputed, weight zero included
     assert not np.isnan(filled).any()
 
 
 def test_the_imputer_weights_its_means(data):
     X, _ = data
     weights = np.r_[np.full(20, 3.0), np.ones(20)]
-    imputer = AutoencoderImputer(AutoencoderTransformer(**SMALL), n_rounds=1).fit(X, sample_weight=weights)
+    imputer = AutoencoderImputer(AutoencoderTransformer(**SMALL), n_rounds=1).fit(
+        X, sample_weight=weights
+    )
     np.testing.assert_allclose(imputer.mean_, np.average(X, axis=0, weights=weights))
 
 
@@ -142,9 +164,13 @@ def test_vae_terms_are_weighted_as_repeated_rows(data):
     # The reconstruction term, with the batch's noise variance, and the KL term (per-row means) are weighted.
     with torch.no_grad():
         nll = vae._mean_nll(module, output, x, None, weights)
-        assert float(nll) == pytest.approx(float(vae._mean_nll(module, repeated_output, repeated)), rel=1e-5)
+        assert float(nll) == pytest.approx(
+            float(vae._mean_nll(module, repeated_output, repeated)), rel=1e-5
+        )
         kl = vae._penalty(module, x, module.posterior(x), weights)
-        assert float(kl) == pytest.approx(float(vae._penalty(module, repeated, module.posterior(repeated))), rel=1e-5)
+        assert float(kl) == pytest.approx(
+            float(vae._penalty(module, repeated, module.posterior(repeated))), rel=1e-5
+        )
 
 
 @pytest.mark.parametrize(
@@ -158,8 +184,11 @@ def test_vae_terms_are_weighted_as_repeated_rows(data):
 )
 @pytest.mark.parametrize(
     "estimator",
-    [AutoencoderTransformer(max_iter=1), AutoencoderOutlierDetector(AutoencoderTransformer(max_iter=1)),
-     AutoencoderImputer(AutoencoderTransformer(max_iter=1))],
+    [
+        AutoencoderTransformer(max_iter=1),
+        AutoencoderOutlierDetector(AutoencoderTransformer(max_iter=1)),
+        AutoencoderImputer(AutoencoderTransformer(max_iter=1)),
+    ],
     ids=lambda est: type(est).__name__,
 )
 def test_bad_weights_get_a_clear_error(data, estimator, sample_weight, message):
@@ -170,9 +199,13 @@ def test_bad_weights_get_a_clear_error(data, estimator, sample_weight, message):
 
 def test_weights_need_x_in_memory(data, tmp_path):
     X, _ = data
-    stored = np.lib.format.open_memmap(tmp_path / "X.npy", mode="w+", dtype=np.float64, shape=X.shape)
+    stored = np.lib.format.open_memmap(
+        tmp_path / "X.npy", mode="w+", dtype=np.float64, shape=X.shape
+    )
     stored[:] = X
-    with pytest.raises(ValueError, match="sample_weight needs X in memory, got a memmap"):
+    with pytest.raises(
+        ValueError, match="sample_weight needs X in memory, got a memmap"
+    ):
         AutoencoderTransformer(max_iter=1).fit(stored, sample_weight=np.ones(len(X)))
 
 
@@ -198,8 +231,12 @@ def test_pipeline_routes_weights_and_observed(data):
     first = len(X) // 2
     expected = AutoencoderTransformer(**SMALL).fit(X[:first], observed=observed[:first])
     with sklearn.config_context(enable_metadata_routing=True):
-        autoencoder = AutoencoderTransformer(**SMALL).set_fit_request(sample_weight=True, observed=True)
-        pipe = Pipeline([("ae", autoencoder)]).fit(X, sample_weight=weights, observed=observed)
+        autoencoder = AutoencoderTransformer(**SMALL).set_fit_request(
+            sample_weight=True, observed=True
+        )
+        pipe = Pipeline([("ae", autoencoder)]).fit(
+            X, sample_weight=weights, observed=observed
+        )
     np.testing.assert_array_equal(_parameters(pipe[-1]), _parameters(expected))
     unweighted = Pipeline([("ae", AutoencoderTransformer(**SMALL))]).fit(X)
     assert not np.array_equal(_parameters(unweighted[-1]), _parameters(expected))
@@ -218,13 +255,21 @@ def test_pipeline_step_parameters_work_without_routing(data):
 
 def test_grid_search_routes_weights_to_every_fit(data):
     X, _ = data
-    weights = (np.arange(len(X)) % 2 == 0).astype(float)  # every fold keeps rows of positive weight
+    weights = (np.arange(len(X)) % 2 == 0).astype(
+        float
+    )  # every fold keeps rows of positive weight
     with sklearn.config_context(enable_metadata_routing=True):
-        autoencoder = AutoencoderTransformer(**SMALL).set_fit_request(sample_weight=True)
-        search = GridSearchCV(autoencoder, {"n_components": [2, 3]}, cv=KFold(2), error_score="raise")
+        autoencoder = AutoencoderTransformer(**SMALL).set_fit_request(
+            sample_weight=True
+        )
+        search = GridSearchCV(
+            autoencoder, {"n_components": [2, 3]}, cv=KFold(2), error_score="raise"
+        )
         search.fit(X, sample_weight=weights)
     best = search.best_estimator_
-    expected = AutoencoderTransformer(**{**SMALL, "n_components": best.n_components}).fit(X[::2])
+    expected = AutoencoderTransformer(
+        **{**SMALL, "n_components": best.n_components}
+    ).fit(X[::2])
     np.testing.assert_array_equal(_parameters(best), _parameters(expected))
 
 
@@ -233,10 +278,20 @@ def test_cross_validate_routes_weights_to_each_fold(data):
     weights = np.random.RandomState(2).randint(0, 3, len(X)).astype(float)
     cv = KFold(2)
     with sklearn.config_context(enable_metadata_routing=True):
-        autoencoder = AutoencoderTransformer(**SMALL).set_fit_request(sample_weight=True)
-        result = cross_validate(autoencoder, X, cv=cv, params={"sample_weight": weights}, return_estimator=True)
+        autoencoder = AutoencoderTransformer(**SMALL).set_fit_request(
+            sample_weight=True
+        )
+        result = cross_validate(
+            autoencoder,
+            X,
+            cv=cv,
+            params={"sample_weight": weights},
+            return_estimator=True,
+        )
     for estimator, (train, _) in zip(result["estimator"], cv.split(X)):
-        expected = AutoencoderTransformer(**SMALL).fit(X[train], sample_weight=weights[train])
+        expected = AutoencoderTransformer(**SMALL).fit(
+            X[train], sample_weight=weights[train]
+        )
         np.testing.assert_array_equal(_parameters(estimator), _parameters(expected))
 
 
@@ -248,14 +303,20 @@ def test_wrappers_take_routed_weights(data, wrapper):
     model = wrapper(AutoencoderTransformer(**SMALL), random_state=0)
     expected = clone(model).fit(X[:first])
     with sklearn.config_context(enable_metadata_routing=True):
-        pipe = Pipeline([("model", clone(model).set_fit_request(sample_weight=True))]).fit(X, sample_weight=weights)
+        pipe = Pipeline(
+            [("model", clone(model).set_fit_request(sample_weight=True))]
+        ).fit(X, sample_weight=weights)
     fitted = pipe[-1]
     if wrapper is AutoencoderOutlierDetector:
         assert fitted.offset_ == pytest.approx(expected.offset_, rel=1e-12)
-        np.testing.assert_array_equal(_parameters(fitted.estimators_[0]), _parameters(expected.estimators_[0]))
+        np.testing.assert_array_equal(
+            _parameters(fitted.estimators_[0]), _parameters(expected.estimators_[0])
+        )
     else:
         np.testing.assert_allclose(fitted.mean_, expected.mean_, rtol=1e-12)
-        np.testing.assert_array_equal(_parameters(fitted.autoencoder_), _parameters(expected.autoencoder_))
+        np.testing.assert_array_equal(
+            _parameters(fitted.autoencoder_), _parameters(expected.autoencoder_)
+        )
 
 
 def test_validation_loss_and_early_stopping_are_weighted(data):
@@ -265,19 +326,32 @@ def test_validation_loss_and_early_stopping_are_weighted(data):
     X, _ = data
     weights = X.sum(axis=1) ** 3  # larger rows, with larger errors, weigh more
     # Several validation batches: their weighted means are combined by their weights.
-    model = AutoencoderTransformer(**{**SMALL, "max_iter": 1}, batch_size=3, early_stopping=True, validation_fraction=0.5)
+    model = AutoencoderTransformer(
+        **{**SMALL, "max_iter": 1},
+        batch_size=3,
+        early_stopping=True,
+        validation_fraction=0.5,
+    )
     model.fit(X, sample_weight=weights)
     # The rows the fit held out (its split seed is the third of random_state's seeds).
     _, valid = split_rows(len(X), 0.5, np.random.RandomState(fit_seeds(0, 3)[2]))
     per_row = ((X[valid] - model.reconstruct(X[valid])) ** 2).sum(axis=1)
-    assert -model.validation_scores_[0] == pytest.approx(np.average(per_row, weights=weights[valid]), rel=1e-4)
+    assert -model.validation_scores_[0] == pytest.approx(
+        np.average(per_row, weights=weights[valid]), rel=1e-4
+    )
     assert -model.validation_scores_[0] != pytest.approx(per_row.mean(), rel=0.1)
 
 
 def test_partial_fit_takes_weights(data):
     X, garbage = data
     weights = np.r_[np.linspace(1, 3, len(X)), np.zeros(len(garbage))]
-    weighted = AutoencoderTransformer(**SMALL).partial_fit(np.vstack([X, garbage]), sample_weight=weights)
-    plain = AutoencoderTransformer(**SMALL).partial_fit(X, sample_weight=weights[: len(X)])
+    weighted = AutoencoderTransformer(**SMALL).partial_fit(
+        np.vstack([X, garbage]), sample_weight=weights
+    )
+    plain = AutoencoderTransformer(**SMALL).partial_fit(
+        X, sample_weight=weights[: len(X)]
+    )
     np.testing.assert_array_equal(_parameters(weighted), _parameters(plain))
-    assert not np.array_equal(_parameters(AutoencoderTransformer(**SMALL).partial_fit(X)), _parameters(plain))
+    assert not np.array_equal(
+        _parameters(AutoencoderTransformer(**SMALL).partial_fit(X)), _parameters(plain)
+    )

@@ -14,7 +14,9 @@ from skae.nn import TopK
 
 def test_training_codes_have_exactly_k_nonzeros(digits):
     X = digits[0][:500]
-    sae = SparseAE(100, k=7, max_iter=5, random_state=0).fit(X)  # overcomplete: 100 > 64 features
+    sae = SparseAE(100, k=7, max_iter=5, random_state=0).fit(
+        X
+    )  # overcomplete: 100 > 64 features
     module = sae.module_.train()
     with torch.no_grad():
         codes = module.encode(torch.tensor(X)).numpy()
@@ -42,7 +44,9 @@ def test_larger_transform_factor_keeps_more_units(digits):
     X = digits[0][:300]
     counts = []
     for factor in (1.0, 3.0):
-        sae = SparseAE(60, k=5, transform_k_factor=factor, max_iter=3, random_state=0).fit(X)
+        sae = SparseAE(
+            60, k=5, transform_k_factor=factor, max_iter=3, random_state=0
+        ).fit(X)
         counts.append((sae.transform(X) != 0).sum(axis=1).mean())
     assert counts == [5, 15]
 
@@ -57,7 +61,15 @@ def test_k_is_annealed_from_n_components_down_to_k(digits):
             self.k_.append(net.module_.code_layer.k)
 
     recorder = RecordK()
-    sae = SparseAE(40, k=4, k_anneal_fraction=0.5, max_iter=10, tol=0.0, random_state=0, callbacks=[recorder])
+    sae = SparseAE(
+        40,
+        k=4,
+        k_anneal_fraction=0.5,
+        max_iter=10,
+        tol=0.0,
+        random_state=0,
+        callbacks=[recorder],
+    )
     sae.fit(digits[0][:200])
     assert recorder.k_[0] == 40 and recorder.k_[5:] == [4] * 5
     assert all(a >= b for a, b in zip(recorder.k_, recorder.k_[1:]))
@@ -78,7 +90,10 @@ def test_k_at_least_n_components_keeps_every_unit():
 def test_default_width_follows_k():
     X = np.random.RandomState(0).normal(size=(30, 5))
     assert SparseAE(k=25, max_iter=1).fit(X).n_components_ == UNITS_PER_K * 25
-    assert SparseAE(k=25, max_iter=1).fit(X).transform(X).shape == (30, UNITS_PER_K * 25)
+    assert SparseAE(k=25, max_iter=1).fit(X).transform(X).shape == (
+        30,
+        UNITS_PER_K * 25,
+    )
     assert SparseAE(max_iter=1).fit(X).n_components_ == 10
     assert SparseAE(7, k=3, max_iter=1).fit(X).n_components_ == 7
 
@@ -90,20 +105,28 @@ def test_sparsity_penalty_moves_average_activation_to_the_target(digits, penalty
     gaps = []
     for weight in (0.0, 3.0):
         sae = SparseAE(
-            32, sparsity_penalty=penalty, sparsity_target=target, sparsity_weight=weight,
-            max_iter=40, random_state=0,
+            32,
+            sparsity_penalty=penalty,
+            sparsity_target=target,
+            sparsity_weight=weight,
+            max_iter=40,
+            random_state=0,
         ).fit(X)
         gaps.append(np.abs(sae.transform(X).mean(axis=0) - target).mean())
-    assert gaps[1] < 0.5 * gaps[0], f"mean |rho_hat - rho|: {gaps[0]:.3f} without, {gaps[1]:.3f} with penalty"
+    assert gaps[1] < 0.5 * gaps[0], (
+        f"mean |rho_hat - rho|: {gaps[0]:.3f} without, {gaps[1]:.3f} with penalty"
+    )
 
 
 def test_pipeline_grid_search_over_k_just_works(digits):
     X, y = digits[0][:500], digits[1][:500]
-    pipe = Pipeline([
-        ("scale", StandardScaler()),
-        ("ae", SparseAE(64, max_iter=5, random_state=0)),
-        ("clf", LogisticRegression(max_iter=300)),
-    ])
+    pipe = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("ae", SparseAE(64, max_iter=5, random_state=0)),
+            ("clf", LogisticRegression(max_iter=300)),
+        ]
+    )
     search = GridSearchCV(pipe, {"ae__k": [5, 25]}, cv=2).fit(X, y)
     assert search.best_params_["ae__k"] in (5, 25)
     assert search.score(X, y) > 0.8
@@ -111,8 +134,19 @@ def test_pipeline_grid_search_over_k_just_works(digits):
 
 def test_convergence_stop_waits_for_the_end_of_the_k_anneal(digits):
     # The loss rises while k falls; a stop then would leave a model trained with far more than k units.
-    sae = SparseAE(64, k=4, hidden_layer_sizes=(), max_iter=40, k_anneal_fraction=0.5, tol=0.0, n_iter_no_change=2, random_state=0)
+    sae = SparseAE(
+        64,
+        k=4,
+        hidden_layer_sizes=(),
+        max_iter=40,
+        k_anneal_fraction=0.5,
+        tol=0.0,
+        n_iter_no_change=2,
+        random_state=0,
+    )
     sae.fit(digits[0])
     assert sae.n_iter_ > 20
     rises = np.diff(sae.loss_curve_[:20]) > 0
-    assert rises.any()  # without the warm-up the 2-epoch patience would have stopped inside the anneal
+    assert (
+        rises.any()
+    )  # without the warm-up the 2-epoch patience would have stopped inside the anneal

@@ -10,7 +10,7 @@ import torch
 from skorch.callbacks import Callback
 from torch import nn
 
-from skae import AutoencoderTransformer, ContractiveAE, DenoisingAE, VAE
+from skae import VAE, AutoencoderTransformer, ContractiveAE, DenoisingAE
 
 
 class WaitForAll(Callback):
@@ -43,7 +43,9 @@ def _fit_transform(estimator, X):
 
 def _concurrently(estimators, X):
     with ThreadPoolExecutor(max_workers=len(estimators)) as pool:
-        return list(pool.map(lambda estimator: _fit_transform(estimator, X), estimators))
+        return list(
+            pool.map(lambda estimator: _fit_transform(estimator, X), estimators)
+        )
 
 
 @pytest.fixture
@@ -52,7 +54,9 @@ def X(digits):
 
 
 def test_concurrent_fits_equal_the_same_fits_one_after_another(X):
-    one_after_another = [_fit_transform(estimator, X) for estimator in _noisy_estimators()]
+    one_after_another = [
+        _fit_transform(estimator, X) for estimator in _noisy_estimators()
+    ]
     side_by_side = _concurrently(_noisy_estimators(threading.Barrier(4, timeout=60)), X)
     for serial, concurrent in zip(one_after_another, side_by_side):
         np.testing.assert_array_equal(concurrent, serial)
@@ -70,7 +74,12 @@ def test_concurrent_fits_leave_the_callers_torch_rng_alone(X):
 
 def _dropout_encoder(n_features, n_components):
     # nn.Dropout draws from torch's global generator, not skae's per-fit one.
-    return nn.Sequential(nn.Linear(n_features, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, n_components))
+    return nn.Sequential(
+        nn.Linear(n_features, 16),
+        nn.ReLU(),
+        nn.Dropout(0.3),
+        nn.Linear(16, n_components),
+    )
 
 
 class NoisyEncoder(nn.Module):
@@ -85,9 +94,13 @@ class NoisyEncoder(nn.Module):
 
 
 @pytest.mark.parametrize("encoder", [_dropout_encoder, NoisyEncoder])
-def test_a_network_drawing_from_the_global_generator_is_reproducible_also_on_threads(X, encoder):
+def test_a_network_drawing_from_the_global_generator_is_reproducible_also_on_threads(
+    X, encoder
+):
     def estimator(random_state):
-        return AutoencoderTransformer(4, encoder=encoder, max_iter=8, random_state=random_state)
+        return AutoencoderTransformer(
+            4, encoder=encoder, max_iter=8, random_state=random_state
+        )
 
     torch.manual_seed(7)
     state = torch.get_rng_state()

@@ -22,8 +22,15 @@ from skae import AutoencoderTransformer
 
 def linear_ae(n_components, **params):
     defaults = dict(
-        hidden_layer_sizes=(), activation="identity", alpha=0.0, learning_rate_init=1e-2,
-        batch_size=64, max_iter=200, tol=1e-6, n_iter_no_change=50, random_state=0,
+        hidden_layer_sizes=(),
+        activation="identity",
+        alpha=0.0,
+        learning_rate_init=1e-2,
+        batch_size=64,
+        max_iter=200,
+        tol=1e-6,
+        n_iter_no_change=50,
+        random_state=0,
     )
     return AutoencoderTransformer(n_components, **{**defaults, **params})
 
@@ -46,7 +53,9 @@ def test_linear_autoencoder_spans_the_pca_subspace(digits, dataset, n_components
     # An unregularised decoder's columns are not the principal axes, but they span them.
     decoder_columns = ae.module_.decoder[0].weight.detach().numpy()
     angle = np.degrees(subspace_angles(decoder_columns, pca.components_.T)).max()
-    assert angle <= 3.0, f"largest principal angle to PCA's subspace is {angle:.2f} degrees"
+    assert angle <= 3.0, (
+        f"largest principal angle to PCA's subspace is {angle:.2f} degrees"
+    )
 
 
 def test_nonlinear_autoencoder_beats_pca_on_a_curved_manifold():
@@ -54,15 +63,27 @@ def test_nonlinear_autoencoder_beats_pca_on_a_curved_manifold():
     X = StandardScaler().fit_transform(X)
     pca = PCA(2).fit(X)
     ae = AutoencoderTransformer(
-        2, hidden_layer_sizes=(64, 64), activation="tanh", learning_rate_init=3e-3,
-        max_iter=150, random_state=0,
+        2,
+        hidden_layer_sizes=(64, 64),
+        activation="tanh",
+        learning_rate_init=3e-3,
+        max_iter=150,
+        random_state=0,
     ).fit(X)
     ratio = mse(ae, X) / mse(pca, X)
     assert ratio < 0.3, f"nonlinear AE MSE is {ratio:.3f}x PCA's on the S-curve"
 
 
 def fast_ae(**params):
-    return AutoencoderTransformer(**{"n_components": 3, "hidden_layer_sizes": (16,), "max_iter": 5, "random_state": 0, **params})
+    return AutoencoderTransformer(
+        **{
+            "n_components": 3,
+            "hidden_layer_sizes": (16,),
+            "max_iter": 5,
+            "random_state": 0,
+            **params,
+        }
+    )
 
 
 def test_same_random_state_same_model_bit_for_bit(digits):
@@ -114,7 +135,11 @@ def test_pandas_output_and_feature_names(digits):
     ae = fast_ae().set_output(transform="pandas").fit(X)
     codes = ae.transform(X)
     assert isinstance(codes, pd.DataFrame)
-    assert list(codes.columns) == ["autoencodertransformer0", "autoencodertransformer1", "autoencodertransformer2"]
+    assert list(codes.columns) == [
+        "autoencodertransformer0",
+        "autoencodertransformer1",
+        "autoencodertransformer2",
+    ]
     assert list(ae.feature_names_in_) == list(X.columns)
     with pytest.warns(UserWarning, match="feature names"):
         ae.transform(X.to_numpy())
@@ -124,7 +149,12 @@ def test_pipeline_grid_search_over_n_components_needs_no_scorer(digits):
     X = digits[0][:400]
     # Small batches and a larger step train enough to separate the widths for any
     # seed (at 20 one-batch epochs the model had barely moved and the order was luck).
-    pipe = Pipeline([("scale", StandardScaler()), ("ae", fast_ae(max_iter=20, batch_size=32, learning_rate_init=0.01))])
+    pipe = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("ae", fast_ae(max_iter=20, batch_size=32, learning_rate_init=0.01)),
+        ]
+    )
     search = GridSearchCV(pipe, {"ae__n_components": [2, 16]}, cv=2).fit(X)
     # More code units reconstruct better, so score (minus the error) must prefer 16.
     assert search.best_params_ == {"ae__n_components": 16}
@@ -145,7 +175,11 @@ def test_alpha_decays_weights_but_not_biases(digits):
     weak = linear_ae(2, alpha=0.0, max_iter=100, tol=0.0).fit(X)
 
     def weight_norm(model):
-        return sum(p.norm().item() for name, p in model.module_.named_parameters() if "weight" in name)
+        return sum(
+            p.norm().item()
+            for name, p in model.module_.named_parameters()
+            if "weight" in name
+        )
 
     assert weight_norm(strong) < 0.5 * weight_norm(weak)
     # Biases are exempt, as in scikit-learn's MLP: a decayed bias would pull the
@@ -153,7 +187,9 @@ def test_alpha_decays_weights_but_not_biases(digits):
     names = [name for name, _ in strong.module_.named_parameters()]
     n_params_by_decay = {}
     for group in strong._optimizer_state["param_groups"]:
-        n_params_by_decay[group["weight_decay"]] = n_params_by_decay.get(group["weight_decay"], 0) + len(group["params"])
+        n_params_by_decay[group["weight_decay"]] = n_params_by_decay.get(
+            group["weight_decay"], 0
+        ) + len(group["params"])
     n_biases = sum(name.endswith("bias") for name in names)
     assert n_params_by_decay == {0.0: n_biases, 10.0: len(names) - n_biases}
 
@@ -203,7 +239,10 @@ def test_warm_start_and_partial_fit_continue_training(digits):
     incremental = fast_ae()
     for _ in range(4):
         incremental.partial_fit(X)
-    assert incremental.n_iter_ == 4 and incremental.loss_curve_[-1] < incremental.loss_curve_[0]
+    assert (
+        incremental.n_iter_ == 4
+        and incremental.loss_curve_[-1] < incremental.loss_curve_[0]
+    )
 
 
 def test_skorch_callbacks_pass_through(digits):
@@ -229,16 +268,25 @@ def test_skorch_callbacks_pass_through(digits):
 def test_verbose_prints_the_loss_per_epoch_and_a_progress_bar(digits, capsys):
     fast_ae(max_iter=3, verbose=1, tol=0.0).fit(digits[0][:100])
     lines = capsys.readouterr().out.splitlines()
-    losses = fast_ae(max_iter=3, tol=0.0).fit(digits[0][:100]).loss_curve_  # the same fit, silent
+    losses = (
+        fast_ae(max_iter=3, tol=0.0).fit(digits[0][:100]).loss_curve_
+    )  # the same fit, silent
     assert capsys.readouterr().out == ""
-    assert [line.split("  ")[:2] for line in lines] == [[f"epoch {n}/3", f"train_loss {losses[n - 1]:.6g}"] for n in (1, 2, 3)]
+    assert [line.split("  ")[:2] for line in lines] == [
+        [f"epoch {n}/3", f"train_loss {losses[n - 1]:.6g}"] for n in (1, 2, 3)
+    ]
     fast_ae(max_iter=2, verbose=2, tol=0.0, batch_size=10).fit(digits[0][:100])
-    assert "/10 [" in capsys.readouterr().err  # a tqdm bar over the 10 batches of an epoch
+    assert (
+        "/10 [" in capsys.readouterr().err
+    )  # a tqdm bar over the 10 batches of an epoch
 
 
 def test_diverging_loss_raises_a_clear_error(digits):
     X = digits[0][:100] * 1e25
-    with pytest.raises(FloatingPointError, match=r"diverged\. Lower learning_rate_init.*beyond about 1e15.*StandardScaler"):
+    with pytest.raises(
+        FloatingPointError,
+        match=r"diverged\. Lower learning_rate_init.*beyond about 1e15.*StandardScaler",
+    ):
         fast_ae().fit(X)
     ae = fast_ae()
     with pytest.raises(FloatingPointError, match="at epoch 1"):
@@ -266,11 +314,20 @@ def test_device_resolution():
 
 
 BAD_INPUTS = [
-    (np.array([[1.0, np.nan], [2.0, 3.0]]), ValueError, r"(?s)Input X contains NaN.*imputer"),
+    (
+        np.array([[1.0, np.nan], [2.0, 3.0]]),
+        ValueError,
+        r"(?s)Input X contains NaN.*imputer",
+    ),
     (np.array([[1.0, np.inf], [2.0, 3.0]]), ValueError, "Input X contains infinity"),
     # A string column makes a mixed table (tests/test_mixed_tables.py); a date column has no kind.
-    (pd.DataFrame({"a": [1.0, 2.0], "day": pd.to_datetime(["2024-01-01", "2024-01-02"])}), TypeError,
-     r"Column 'day' has dtype datetime64.*which no column kind models"),
+    (
+        pd.DataFrame(
+            {"a": [1.0, 2.0], "day": pd.to_datetime(["2024-01-01", "2024-01-02"])}
+        ),
+        TypeError,
+        r"Column 'day' has dtype datetime64.*which no column kind models",
+    ),
     (np.empty((0, 3)), ValueError, "0 sample"),
     (np.array([1.0, 2.0, 3.0]), ValueError, "Expected 2D array"),
     (np.ones((2, 2, 2)), ValueError, "dim 3"),
@@ -279,7 +336,11 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize("X, error, message", BAD_INPUTS, ids=["nan", "inf", "strings", "empty", "1d", "3d", "complex", "sparse"])
+@pytest.mark.parametrize(
+    "X, error, message",
+    BAD_INPUTS,
+    ids=["nan", "inf", "strings", "empty", "1d", "3d", "complex", "sparse"],
+)
 def test_bad_input_gets_a_clear_error(X, error, message):
     with pytest.raises(error, match=message):
         fast_ae().fit(X)
@@ -288,7 +349,10 @@ def test_bad_input_gets_a_clear_error(X, error, message):
 def test_wrong_number_of_features_after_fit(digits):
     ae = fast_ae().fit(digits[0][:50])
     for method in (ae.transform, ae.score_samples, ae.reconstruct):
-        with pytest.raises(ValueError, match="X has 10 features, but AutoencoderTransformer is expecting 64"):
+        with pytest.raises(
+            ValueError,
+            match="X has 10 features, but AutoencoderTransformer is expecting 64",
+        ):
             method(digits[0][:5, :10])
     with pytest.raises(ValueError, match="expecting 3 features"):
         ae.inverse_transform(np.zeros((2, 5)))
@@ -315,7 +379,9 @@ def test_denormals_are_flushed_during_training_and_not_after(digits):
             return self
 
         def on_epoch_begin(self, net, **kwargs):
-            self.flushed_.append(float(torch.tensor([1e-320], dtype=torch.float64)[0]) == 0.0)
+            self.flushed_.append(
+                float(torch.tensor([1e-320], dtype=torch.float64)[0]) == 0.0
+            )
 
     seen = SeeDenormals()
     fast_ae(max_iter=2, callbacks=[seen]).fit(digits[0][:50])
@@ -331,9 +397,16 @@ def test_column_transformer_and_clone_need_no_glue(digits):
     frame = pd.DataFrame(digits[0][:120, :8], columns=[f"p{i}" for i in range(8)])
     frame["city"] = ["a", "b", "c"] * 40
     columns = ColumnTransformer(
-        [("ae", fast_ae(), [f"p{i}" for i in range(8)]), ("city", OneHotEncoder(sparse_output=False), ["city"])]
+        [
+            ("ae", fast_ae(), [f"p{i}" for i in range(8)]),
+            ("city", OneHotEncoder(sparse_output=False), ["city"]),
+        ]
     ).set_output(transform="pandas")
     out = columns.fit_transform(frame)
-    assert list(out.columns) == [f"ae__autoencodertransformer{i}" for i in range(3)] + ["city__city_a", "city__city_b", "city__city_c"]
+    assert list(out.columns) == [f"ae__autoencodertransformer{i}" for i in range(3)] + [
+        "city__city_a",
+        "city__city_b",
+        "city__city_c",
+    ]
     twin = clone(fast_ae(callbacks=[LRScheduler(policy="StepLR", step_size=1)]))
     assert twin.get_params()["n_components"] == 3 and not hasattr(twin, "module_")

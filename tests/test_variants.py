@@ -15,23 +15,43 @@ DROPPED = object()
 # {name: its default} for another default, DROPPED for a parameter it does not take.
 VARIANTS = {
     AutoencoderTransformer: ([], {}),
-    DenoisingAE: ([], {"noise": "gaussian"}),  # the named entry point: noise on by default
+    DenoisingAE: (
+        [],
+        {"noise": "gaussian"},
+    ),  # the named entry point: noise on by default
     SparseAE: (
-        ["k", "transform_k_factor", "k_selection", "k_anneal_fraction", "sparsity_penalty", "sparsity_target",
-         "sparsity_weight"],
+        [
+            "k",
+            "transform_k_factor",
+            "k_selection",
+            "k_anneal_fraction",
+            "sparsity_penalty",
+            "sparsity_target",
+            "sparsity_weight",
+        ],
         {"n_components": None},  # None: 4 * k units
     ),
     ContractiveAE: (
         ["contractive_weight", "jacobian", "n_projections"],
-        {"hidden_layer_sizes": (), "activation": "sigmoid"},  # the paper's one-layer sigmoid encoder
+        {
+            "hidden_layer_sizes": (),
+            "activation": "sigmoid",
+        },  # the paper's one-layer sigmoid encoder
     ),
-    VAE: (["likelihood", "beta", "n_score_samples"], {"loss": DROPPED}),  # the likelihood replaces loss
+    VAE: (
+        ["likelihood", "beta", "n_score_samples"],
+        {"loss": DROPPED},
+    ),  # the likelihood replaces loss
 }
 
 
 def parameters(cls):
     signature = inspect.signature(cls.__init__)
-    return {name: (p.kind, p.default) for name, p in signature.parameters.items() if name != "self"}
+    return {
+        name: (p.kind, p.default)
+        for name, p in signature.parameters.items()
+        if name != "self"
+    }
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=lambda cls: cls.__name__)
@@ -49,7 +69,9 @@ def test_every_variant_signature_is_the_base_plus_its_own_parameters(variant):
     assert set(variant._parameter_constraints) == set(actual)
 
 
-@pytest.mark.parametrize("variant", [SparseAE, ContractiveAE, VAE], ids=lambda cls: cls.__name__)
+@pytest.mark.parametrize(
+    "variant", [SparseAE, ContractiveAE, VAE], ids=lambda cls: cls.__name__
+)
 def test_noise_makes_any_variant_a_denoising_one(variant, digits):
     X = digits[0][:300]
     params = dict(n_components=8, hidden_layer_sizes=(16,), max_iter=3, random_state=0)
@@ -58,12 +80,16 @@ def test_noise_makes_any_variant_a_denoising_one(variant, digits):
     clean = variant(**params).fit(X)
     noisy = variant(**params, noise="salt_and_pepper", noise_level=0.3).fit(X)
     assert type(noisy.module_.corruption).__name__ == "SaltAndPepper"
-    assert not np.allclose(clean.loss_curve_, noisy.loss_curve_)  # trained on corrupted input
+    assert not np.allclose(
+        clean.loss_curve_, noisy.loss_curve_
+    )  # trained on corrupted input
     # Inference sees clean input, and the corruption's fitted extremes survive pickling.
     np.testing.assert_array_equal(noisy.transform(X), noisy.transform(X))
     loaded = pickle.loads(pickle.dumps(noisy))
     np.testing.assert_array_equal(loaded.transform(X), noisy.transform(X))
-    np.testing.assert_allclose(loaded.module_.corruption.high.numpy(), X.max(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(
+        loaded.module_.corruption.high.numpy(), X.max(axis=0), rtol=1e-6
+    )
 
 
 def test_denoising_ae_is_the_base_with_noise_on(digits):

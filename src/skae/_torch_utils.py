@@ -45,7 +45,9 @@ def resolve_device(device, name="device"):
             f"machine; use {name}='cpu' or {name}='auto'."
         )
     elif requested.type not in ("cpu", "cuda", "mps"):
-        raise ValueError(f"{name}={device!r} is not supported; use 'cpu', 'cuda' or 'mps'.")
+        raise ValueError(
+            f"{name}={device!r} is not supported; use 'cpu', 'cuda' or 'mps'."
+        )
     return requested
 
 
@@ -105,7 +107,10 @@ def supports_fused_adam(device):
 # benchmark page). tests/test_inference.py fails if the counter stops moving.
 def version_stamp(module):
     """The versions and storage addresses of ``module``'s parameters and buffers."""
-    return [(tensor._version, tensor.data_ptr()) for tensor in [*module.parameters(), *module.buffers()]]
+    return [
+        (tensor._version, tensor.data_ptr())
+        for tensor in [*module.parameters(), *module.buffers()]
+    ]
 
 
 def unchanged(module, stamp):

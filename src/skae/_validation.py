@@ -17,7 +17,12 @@ import torch
 from sklearn.utils.validation import check_array
 
 from ._batches import is_out_of_core
-from ._compat import InvalidParameterError, _check_sample_weight, validate_data, validate_parameter_constraints
+from ._compat import (
+    InvalidParameterError,
+    _check_sample_weight,
+    validate_data,
+    validate_parameter_constraints,
+)
 from ._training import Callback
 
 # Parameters read at inference, so that changing them needs no refit: checked
@@ -39,7 +44,9 @@ def validate_input(estimator, X, reset, nan_remedy=None, **kwargs):
             "(OneHotEncoder(sparse_output=False)), or convert X with X.toarray() if it fits in memory."
         )
     try:
-        return validate_data(estimator, X, reset=reset, dtype=[np.float64, np.float32], **kwargs)
+        return validate_data(
+            estimator, X, reset=reset, dtype=[np.float64, np.float32], **kwargs
+        )
     except ValueError as exc:
         message = _clearer_message(str(exc), name, nan_remedy)
         if message is None:
@@ -56,8 +63,10 @@ def _clearer_message(message, name, nan_remedy):
         )
         return f"Input X contains NaN; {remedy}."
     if "contains infinity" in message:
-        return f"Input X contains infinity or a value too large for its dtype; {name} needs finite values: " \
+        return (
+            f"Input X contains infinity or a value too large for its dtype; {name} needs finite values: "
             "replace or clip them, or drop those rows."
+        )
     if message.startswith("Complex data not supported"):
         return (
             f"Complex data not supported: X holds complex numbers; {name} needs real ones: pass X.real, np.abs(X), "
@@ -77,7 +86,9 @@ def check_numeric_columns(X, estimator_name):
     """Refuse a DataFrame with non-numeric columns with a message that names them and the remedy."""
     if isinstance(X, pd.DataFrame):
         non_numeric = [
-            str(column) for column, dtype in X.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)
+            str(column)
+            for column, dtype in X.dtypes.items()
+            if not pd.api.types.is_numeric_dtype(dtype)
         ]
         if non_numeric:
             raise ValueError(
@@ -124,8 +135,16 @@ def observed_weights(observed, X):
     """``fit``'s ``observed`` mask (bool, or numbers that are all 0 or 1) as float32 loss weights (None: every cell)."""
     if observed is None:
         return None
-    observed = check_array(observed, dtype=None, ensure_all_finite=False, ensure_min_samples=0, input_name="observed")
-    if observed.dtype.kind not in "biuf" or (observed.dtype.kind != "b" and not np.isin(observed, (0, 1)).all()):
+    observed = check_array(
+        observed,
+        dtype=None,
+        ensure_all_finite=False,
+        ensure_min_samples=0,
+        input_name="observed",
+    )
+    if observed.dtype.kind not in "biuf" or (
+        observed.dtype.kind != "b" and not np.isin(observed, (0, 1)).all()
+    ):
         raise ValueError(
             f"observed must be a boolean mask (True: a reconstruction target, False: input only) or hold only "
             f"0 and 1, got dtype {observed.dtype} with values such as {np.unique(observed.ravel()[:1000])[:5]}; "
@@ -148,8 +167,12 @@ def row_weights(sample_weight, X):
             f"sample_weight needs X in memory, got a {type(X).__name__}; load X (np.asarray) or fit without "
             "sample_weight (to weight an out-of-core stream, repeat or drop its rows instead)."
         )
-    sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-    if not sample_weight.any():  # scikit-learn >= 1.7 refuses it first, in the same words
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
+    if (
+        not sample_weight.any()
+    ):  # scikit-learn >= 1.7 refuses it first, in the same words
         raise ValueError("Sample weights must contain at least one non-zero number.")
     return sample_weight
 
@@ -170,7 +193,11 @@ def training_weights(X, sample_weight, cells):
         return X, cells, None
     positive = weights > 0
     if not positive.all():
-        X, cells, weights = X[positive], None if cells is None else cells[positive], weights[positive]
+        X, cells, weights = (
+            X[positive],
+            None if cells is None else cells[positive],
+            weights[positive],
+        )
     if (weights == weights[0]).all():
         return X, cells, None
     return X, cells, np.ldexp(weights, -np.frexp(weights.max())[1]).astype(np.float32)
@@ -190,16 +217,22 @@ def training_input(estimator, X, reset):
         return X
     name, shape, dtype = type(X).__name__, tuple(X.shape), np.dtype(X.dtype)
     if len(shape) != 2:
-        raise ValueError(f"Expected a 2D array, got a {len(shape)}D {name} of shape {shape}; pass rows of features.")
+        raise ValueError(
+            f"Expected a 2D array, got a {len(shape)}D {name} of shape {shape}; pass rows of features."
+        )
     if any(isinstance(size, float) and math.isnan(size) for size in shape):
         raise ValueError(
             f"X ({name}) has unknown chunk sizes (shape {shape}), as after boolean indexing; "
             "compute them first with X.compute_chunk_sizes(), or fit on X.persist() or np.asarray(X)."
         )
     if shape[0] < 1 or shape[1] < 1:
-        raise ValueError(f"Found an array of shape {shape} ({name}) while a minimum of 1 sample and 1 feature is required.")
+        raise ValueError(
+            f"Found an array of shape {shape} ({name}) while a minimum of 1 sample and 1 feature is required."
+        )
     if dtype.kind not in "biuf":
-        raise ValueError(f"X ({name}) has dtype {dtype}; {type(estimator).__name__} needs real numbers.")
+        raise ValueError(
+            f"X ({name}) has dtype {dtype}; {type(estimator).__name__} needs real numbers."
+        )
     if reset:
         estimator.n_features_in_ = shape[1]
         if hasattr(estimator, "feature_names_in_"):
@@ -234,7 +267,9 @@ def check_mixed_training(estimator, X, own_likelihood):
 def check_chunk(estimator, rows, ranges):
     """Refuse a chunk read from out-of-core ``X`` (rows ``ranges``) that is short or holds non-finite or unlikely values."""
     spans = [f"{start}-{stop - 1}" for start, stop in sorted(map(tuple, ranges))]
-    where = ", ".join(spans[:4]) + (f" and {len(spans) - 4} more ranges" if len(spans) > 4 else "")
+    where = ", ".join(spans[:4]) + (
+        f" and {len(spans) - 4} more ranges" if len(spans) > 4 else ""
+    )
     expected = int(sum(stop - start for start, stop in ranges))
     if len(rows) != expected:
         raise ValueError(
@@ -282,8 +317,12 @@ def check_inference_params(estimator):
     size, device = estimator.inference_batch_size, estimator.inference_device
     n_draws = getattr(estimator, "n_score_samples", 1)
     # The usual values are checked inline: this runs on every call of one-row inference.
-    if type(size) is int and size >= 1 and type(n_draws) is int and n_draws >= 1 and (
-        device is None or isinstance(device, (str, torch.device))
+    if (
+        type(size) is int
+        and size >= 1
+        and type(n_draws) is int
+        and n_draws >= 1
+        and (device is None or isinstance(device, (str, torch.device)))
     ):
         return
     check_params(estimator, _INFERENCE_PARAMS)
@@ -292,7 +331,13 @@ def check_inference_params(estimator):
 def check_callbacks(estimator):
     """Refuse a ``callbacks`` entry that is neither a skorch callback nor a ``(name, callback)`` tuple."""
     for index, entry in enumerate(estimator.callbacks or []):
-        callback = entry[1] if isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], str) else entry
+        callback = (
+            entry[1]
+            if isinstance(entry, tuple)
+            and len(entry) == 2
+            and isinstance(entry[0], str)
+            else entry
+        )
         if not isinstance(callback, Callback):
             raise InvalidParameterError(
                 f"The 'callbacks' parameter of {type(estimator).__name__} must hold skorch callbacks "
@@ -316,7 +361,10 @@ def check_hidden_layer_sizes(estimator):
     """``hidden_layer_sizes`` as a list of positive ints (an int is one layer); bools are refused."""
     sizes = estimator.hidden_layer_sizes
     layers = [sizes] if isinstance(sizes, Integral) else list(sizes)
-    if any(isinstance(size, (bool, np.bool_)) or not isinstance(size, Integral) or size < 1 for size in layers):
+    if any(
+        isinstance(size, (bool, np.bool_)) or not isinstance(size, Integral) or size < 1
+        for size in layers
+    ):
         raise InvalidParameterError(
             f"The 'hidden_layer_sizes' parameter of {type(estimator).__name__} must be a positive integer or a "
             f"sequence of positive integers (not bools). Got {sizes!r} instead."

@@ -58,7 +58,9 @@ def bernoulli_nll(logits, target):
     Tensor of the shape of ``logits``
         The binary cross-entropy of each element, in nats.
     """
-    return F.binary_cross_entropy_with_logits(logits, target.expand_as(logits), reduction="none")
+    return F.binary_cross_entropy_with_logits(
+        logits, target.expand_as(logits), reduction="none"
+    )
 
 
 def gaussian_nll(mean, log_var, target):
@@ -118,7 +120,9 @@ def weighted_mean(values, sample_weight=None):
     if sample_weight is None:
         return values.mean(dim=0)
     weights = sample_weight.reshape(-1, *[1] * (values.dim() - 1))
-    return (values * weights).sum(dim=0) / sample_weight.sum().clamp(min=torch.finfo(sample_weight.dtype).tiny)
+    return (values * weights).sum(dim=0) / sample_weight.sum().clamp(
+        min=torch.finfo(sample_weight.dtype).tiny
+    )
 
 
 def kl_bernoulli(target, average, eps=1e-6):
@@ -140,7 +144,9 @@ def kl_bernoulli(target, average, eps=1e-6):
         The divergence of each unit, in nats; 0 where ``average == target``.
     """
     average = average.clamp(eps, 1 - eps)
-    return target * torch.log(target / average) + (1 - target) * torch.log((1 - target) / (1 - average))
+    return target * torch.log(target / average) + (1 - target) * torch.log(
+        (1 - target) / (1 - average)
+    )
 
 
 def sparsity_penalty(code, kind, target, sample_weight=None):
@@ -180,7 +186,9 @@ def sparsity_penalty(code, kind, target, sample_weight=None):
     """
     average = weighted_mean(code, sample_weight)
     if kind == "kl":
-        per_unit = kl_bernoulli(torch.as_tensor(target, dtype=code.dtype, device=code.device), average)
+        per_unit = kl_bernoulli(
+            torch.as_tensor(target, dtype=code.dtype, device=code.device), average
+        )
     elif kind == "l1":
         per_unit = (average - target).abs()
     elif kind == "l2":
@@ -221,7 +229,9 @@ def jacobian_frobenius_closed_form(linear, activation, x):
     pre = linear(x)
     with torch.enable_grad():
         pre_input = pre if pre.requires_grad else pre.detach().requires_grad_()
-        slope = torch.autograd.grad(activation(pre_input).sum(), pre_input, create_graph=pre.requires_grad)[0]
+        slope = torch.autograd.grad(
+            activation(pre_input).sum(), pre_input, create_graph=pre.requires_grad
+        )[0]
     row_norms = (linear.weight**2).sum(dim=1)
     return (slope**2) @ row_norms
 
@@ -298,7 +308,9 @@ def jacobian_frobenius_projection(function, x, n_projections=1):
         for _ in range(n_projections):
             probe = torch.zeros_like(code, requires_grad=True)
             (transposed,) = torch.autograd.grad(code, inputs, probe, create_graph=True)
-            (directional,) = torch.autograd.grad(transposed, probe, randn_like(x), create_graph=True)
+            (directional,) = torch.autograd.grad(
+                transposed, probe, randn_like(x), create_graph=True
+            )
             total = total + (directional**2).sum(dim=1)
     return total / n_projections
 

@@ -25,9 +25,20 @@ from ._distributed import current_shard
 from ._inference import INFERENCE_DTYPE
 from ._persistence import map_nested
 from ._random import continued_seed, fit_seeds, seeded, training_randomness
-from ._torch_utils import resolve_device, supports_fused_adam, to_cpu_module, unchanged, version_stamp
-from ._training import AutoencoderNet, on_device, progress_callbacks, schedule_callback, stopping_callback
-
+from ._torch_utils import (
+    resolve_device,
+    supports_fused_adam,
+    to_cpu_module,
+    unchanged,
+    version_stamp,
+)
+from ._training import (
+    AutoencoderNet,
+    on_device,
+    progress_callbacks,
+    schedule_callback,
+    stopping_callback,
+)
 
 # partial_fit's engines, keyed by the module_ they last wrote to: kept between
 # calls without being part of the estimator's state, so nothing extra is
@@ -58,7 +69,15 @@ class KeptEngine:
         )
 
 
-def train(estimator, X, max_epochs, incremental, partial=False, weights=None, sample_weight=None):
+def train(
+    estimator,
+    X,
+    max_epochs,
+    incremental,
+    partial=False,
+    weights=None,
+    sample_weight=None,
+):
     """Train ``estimator`` on validated ``X`` for up to ``max_epochs`` epochs; set every fitted attribute.
 
     ``incremental`` continues the fitted module and its optimizer state;
@@ -76,7 +95,9 @@ def train(estimator, X, max_epochs, incremental, partial=False, weights=None, sa
         )
     init_seed, train_seed, split_seed = _seeds(estimator.random_state, shard, partial)
     use_validation = estimator.early_stopping and not partial
-    X, data = _batches(estimator, X, weights, split_seed, device, use_validation, sample_weight)
+    X, data = _batches(
+        estimator, X, weights, split_seed, device, use_validation, sample_weight
+    )
     continuing = incremental and estimator._is_fitted()
     if continuing:
         # Each continued fit draws fresh shuffles and noise, even with an
@@ -84,18 +105,42 @@ def train(estimator, X, max_epochs, incremental, partial=False, weights=None, sa
         train_seed = continued_seed(train_seed, estimator.n_iter_)
         kept = _ENGINES.get(estimator.module_) if partial else None
         if kept is not None and kept.fits(estimator, device):
-            return _continue(estimator, kept, X, data, train_seed, device, sample_weight)
-    module, optimizer_state, before = _start(estimator, X, continuing, init_seed, sample_weight)
-    net, threads = _engine(estimator, module, data, max_epochs, train_seed, device, shard, before[2], partial)
+            return _continue(
+                estimator, kept, X, data, train_seed, device, sample_weight
+            )
+    module, optimizer_state, before = _start(
+        estimator, X, continuing, init_seed, sample_weight
+    )
+    net, threads = _engine(
+        estimator,
+        module,
+        data,
+        max_epochs,
+        train_seed,
+        device,
+        shard,
+        before[2],
+        partial,
+    )
     # Data-parallel processes draw different noise (corruption, sampling) for their rows.
     noise_stream = 0 if shard is None else shard.rank
-    with threads, flush_denormals(), training_randomness(train_seed, device, module, noise_stream):
+    with (
+        threads,
+        flush_denormals(),
+        training_randomness(train_seed, device, module, noise_stream),
+    ):
         net.initialize()
         if optimizer_state is not None:
             net.optimizer_.load_state_dict(optimizer_state)
         net.partial_fit(data.train)
     if partial:
-        _keep(estimator, KeptEngine(net, threads, device, _parameters(estimator)), X, before, sample_weight)
+        _keep(
+            estimator,
+            KeptEngine(net, threads, device, _parameters(estimator)),
+            X,
+            before,
+            sample_weight,
+        )
         return estimator
     module_ = to_cpu_module(module, INFERENCE_DTYPE).eval()
     _set_trained_state(estimator, net, module_, X, *before, sample_weight=sample_weight)
@@ -123,7 +168,15 @@ def _start(estimator, X, continuing, init_seed, sample_weight=None):
 def _keep(estimator, kept, X, before, sample_weight=None):
     """Set the fitted attributes from a partial_fit engine, which is kept: module_ is a float64 copy."""
     module_ = copy.deepcopy(kept.net.module_).to("cpu", INFERENCE_DTYPE).eval()
-    _set_trained_state(estimator, kept.net, module_, X, *before, keep_engine=True, sample_weight=sample_weight)
+    _set_trained_state(
+        estimator,
+        kept.net,
+        module_,
+        X,
+        *before,
+        keep_engine=True,
+        sample_weight=sample_weight,
+    )
     kept.stamp = version_stamp(module_)
     _ENGINES[module_] = kept
 
@@ -135,18 +188,31 @@ def _continue(estimator, kept, X, data, seed, device, sample_weight=None):
     net.generator.manual_seed(seed)
     epochs_before = len(net.history)
     try:
-        with kept.threads, flush_denormals(), training_randomness(seed, device, net.module_):
+        with (
+            kept.threads,
+            flush_denormals(),
+            training_randomness(seed, device, net.module_),
+        ):
             net.partial_fit(data.train)
     except BaseException:
         del _ENGINES[module_]  # its module moved away from module_
         raise
     with torch.no_grad():
-        for target, source in zip(module_.state_dict().values(), net.module_.state_dict().values()):
+        for target, source in zip(
+            module_.state_dict().values(), net.module_.state_dict().values()
+        ):
             target.copy_(source)
     before = estimator.loss_curve_, estimator.validation_scores_, estimator.n_iter_
     n_epochs = len(net.history) - epochs_before
     _set_trained_state(
-        estimator, net, module_, X, *before, keep_engine=True, n_epochs=n_epochs, sample_weight=sample_weight
+        estimator,
+        net,
+        module_,
+        X,
+        *before,
+        keep_engine=True,
+        n_epochs=n_epochs,
+        sample_weight=sample_weight,
     )
     kept.stamp = version_stamp(module_)
     return estimator
@@ -155,13 +221,20 @@ def _continue(estimator, kept, X, data, seed, device, sample_weight=None):
 def _parameters(estimator):
     """The estimator's parameters, lists copied (a list changed in place is a changed parameter)."""
     parameters = estimator.get_params(deep=False)
-    return {name: list(value) if isinstance(value, list) else value for name, value in parameters.items()}
+    return {
+        name: list(value) if isinstance(value, list) else value
+        for name, value in parameters.items()
+    }
 
 
 def _same(value, other):
     """Whether two parameter values are the same: lists item by item by identity, others by ``==``."""
     if isinstance(value, list) or isinstance(other, list):
-        return type(value) is type(other) and len(value) == len(other) and all(a is b for a, b in zip(value, other))
+        return (
+            type(value) is type(other)
+            and len(value) == len(other)
+            and all(a is b for a, b in zip(value, other))
+        )
     try:
         return value is other or bool(value == other)
     except (TypeError, ValueError):  # arrays and other values without one truth value
@@ -175,8 +248,19 @@ def _batches(estimator, X, weights, seed, device, use_validation, sample_weight=
     """
     rng = np.random.RandomState(seed) if use_validation or is_out_of_core(X) else None
     layout = _layout(estimator)
-    data = training_data(X, weights, layout, rng, use_validation, device, estimator._check_chunk, sample_weight)
-    return (sample_chunk(data.train, data.batch_size, rng) if is_out_of_core(X) else X), data
+    data = training_data(
+        X,
+        weights,
+        layout,
+        rng,
+        use_validation,
+        device,
+        estimator._check_chunk,
+        sample_weight,
+    )
+    return (
+        sample_chunk(data.train, data.batch_size, rng) if is_out_of_core(X) else X
+    ), data
 
 
 def _seeds(random_state, shard, partial):
@@ -195,7 +279,10 @@ def _seeds(random_state, shard, partial):
 
 def _layout(estimator):
     """The parameters that decide how ``X`` is cut into batches, chunks and a validation part."""
-    return {name: getattr(estimator, name) for name in ("batch_size", "chunk_size", "validation_fraction")}
+    return {
+        name: getattr(estimator, name)
+        for name in ("batch_size", "chunk_size", "validation_fraction")
+    }
 
 
 def _engine(estimator, module, data, max_epochs, seed, device, shard, n_iter, partial):
@@ -205,7 +292,9 @@ def _engine(estimator, module, data, max_epochs, seed, device, shard, n_iter, pa
     verbose = estimator.verbose if shard is None or shard.rank == 0 else 0
     # Fits running side by side on threads re-split the cores at every epoch.
     threads = ThreadBudget(batch_size * sum(p.numel() for p in module.parameters()))
-    monitor = None if partial else "valid_loss" if valid_data is not None else "train_loss"
+    monitor = (
+        None if partial else "valid_loss" if valid_data is not None else "train_loss"
+    )
     return AutoencoderNet(
         on_device(module, device),
         objective=estimator._objective,
@@ -225,18 +314,31 @@ def _engine(estimator, module, data, max_epochs, seed, device, shard, n_iter, pa
 
 def _callbacks(estimator, threads, n_iter, monitor, verbose):
     """The engine's callbacks: progress, the per-epoch schedule, the stopping rule (``monitor``), the user's."""
-    schedule = schedule_callback(lambda module, epoch: threads.rebalance() or estimator._anneal(module, epoch), n_iter)
+    schedule = schedule_callback(
+        lambda module, epoch: threads.rebalance() or estimator._anneal(module, epoch),
+        n_iter,
+    )
     callbacks = progress_callbacks(verbose) + [("schedule", schedule)]
     if monitor is not None:
         # tol is per feature, on the scale of MLPRegressor's mean loss (parameter docs).
         tol = estimator.tol * estimator.n_features_in_
-        stopping = stopping_callback(monitor, estimator.n_iter_no_change, tol, monitor == "valid_loss", verbose)
+        stopping = stopping_callback(
+            monitor, estimator.n_iter_no_change, tol, monitor == "valid_loss", verbose
+        )
         callbacks.append(("stopping", stopping))
     return callbacks + list(estimator.callbacks or [])
 
 
 def _set_trained_state(
-    estimator, net, module_, X, loss_curve, validation_scores, n_iter, keep_engine=False, n_epochs=None,
+    estimator,
+    net,
+    module_,
+    X,
+    loss_curve,
+    validation_scores,
+    n_iter,
+    keep_engine=False,
+    n_epochs=None,
     sample_weight=None,
 ):
     """Set every fitted attribute from the engine's last ``n_epochs`` epochs (None: all) after ``n_iter`` earlier."""
@@ -250,17 +352,23 @@ def _set_trained_state(
     # the CPU so that it pickles anywhere. A discarded CPU engine's is kept as is.
     state = net.optimizer_.state_dict()
     keep_as_is = net.device.type == "cpu" and not keep_engine
-    estimator._optimizer_state = state if keep_as_is else _to_cpu(state, copy=keep_engine)
+    estimator._optimizer_state = (
+        state if keep_as_is else _to_cpu(state, copy=keep_engine)
+    )
     estimator.loss_curve_ = loss_curve + [epoch["train_loss"] for epoch in history]
     estimator.validation_scores_ = validation_scores
     if net.valid_dataset is not None:
-        estimator.validation_scores_ = validation_scores + [-epoch["valid_loss"] for epoch in history]
+        estimator.validation_scores_ = validation_scores + [
+            -epoch["valid_loss"] for epoch in history
+        ]
         estimator.best_validation_score_ = max(estimator.validation_scores_)
     estimator.best_loss_ = min(estimator.loss_curve_)
     estimator.n_iter_ = n_iter + len(history)
     estimator.device_ = str(net.device)
     estimator._n_features_out = estimator._code_size()
-    estimator._set_fitted_statistics(estimator._split_targets(X)[0], sample_weight)  # what the encoder reads
+    estimator._set_fitted_statistics(
+        estimator._split_targets(X)[0], sample_weight
+    )  # what the encoder reads
 
 
 def _stopped(net):
@@ -270,4 +378,6 @@ def _stopped(net):
 
 def _to_cpu(state, copy=False):
     """An optimizer state dict with every tensor moved to the CPU (``copy``: never sharing memory)."""
-    return map_nested(state, torch.Tensor, lambda tensor: tensor.detach().to("cpu", copy=copy))
+    return map_nested(
+        state, torch.Tensor, lambda tensor: tensor.detach().to("cpu", copy=copy)
+    )

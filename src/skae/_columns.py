@@ -73,15 +73,27 @@ class Column:
 
     def __getstate__(self):
         # Plain values only, so that skops stores a Column without trusting pandas' dtypes (see skae.load).
-        return {**self.__dict__, "dtype": dtype_state(self.dtype), "levels": list(self.levels)}
+        return {
+            **self.__dict__,
+            "dtype": dtype_state(self.dtype),
+            "levels": list(self.levels),
+        }
 
     def __setstate__(self, state):
-        state = {**state, "dtype": dtype_from_state(state["dtype"]), "levels": tuple(state["levels"])}
-        self.__dict__.update(state)  # a frozen dataclass: its fields are set as the dataclass itself sets them
+        state = {
+            **state,
+            "dtype": dtype_from_state(state["dtype"]),
+            "levels": tuple(state["levels"]),
+        }
+        self.__dict__.update(
+            state
+        )  # a frozen dataclass: its fields are set as the dataclass itself sets them
 
     @property
     def input_width(self):
-        return {"categorical": self.n_levels, "ordinal": max(self.n_levels - 1, 0)}.get(self.kind, 1)
+        return {"categorical": self.n_levels, "ordinal": max(self.n_levels - 1, 0)}.get(
+            self.kind, 1
+        )
 
 
 class Encoded(NamedTuple):
@@ -145,26 +157,39 @@ class ColumnSchema(BaseEstimator):
         self : ColumnSchema
         """
         if self.handle_unknown not in ("error", "ignore"):
-            raise ValueError(f"handle_unknown must be 'error' or 'ignore', got {self.handle_unknown!r}.")
+            raise ValueError(
+                f"handle_unknown must be 'error' or 'ignore', got {self.handle_unknown!r}."
+            )
         frame, self._is_frame = _as_frame(X), isinstance(X, pd.DataFrame)
         self._numpy_dtype = None if self._is_frame else _numpy_dtype(X)
         given = _resolve_kinds(self.kinds, list(frame.columns))
         self.columns_ = tuple(
-            _fit_column(name, frame.iloc[:, j], given.get(j)) for j, name in enumerate(frame.columns)
+            _fit_column(name, frame.iloc[:, j], given.get(j))
+            for j, name in enumerate(frame.columns)
         )
         self.n_features_in_ = len(self.columns_)
         if self._is_frame:
-            self.feature_names_in_ = np.asarray([str(name) for name in frame.columns], dtype=object)
+            self.feature_names_in_ = np.asarray(
+                [str(name) for name in frame.columns], dtype=object
+            )
         self.n_inputs_ = sum(column.input_width for column in self.columns_)
         self._input_means = [
-            np.nanmean(_column_codes(c, *_parse(c, frame.iloc[:, j], "error"))[0], axis=0, keepdims=True)
+            np.nanmean(
+                _column_codes(c, *_parse(c, frame.iloc[:, j], "error"))[0],
+                axis=0,
+                keepdims=True,
+            )
             for j, c in enumerate(self.columns_)
         ]
         return self
 
     def __getstate__(self):
-        state = dict(super().__getstate__())  # a copy: the estimator's own __dict__ stays as it is
-        if state.get("_numpy_dtype") is not None:  # a plain string: skops then needs to trust no numpy dtype
+        state = dict(
+            super().__getstate__()
+        )  # a copy: the estimator's own __dict__ stays as it is
+        if (
+            state.get("_numpy_dtype") is not None
+        ):  # a plain string: skops then needs to trust no numpy dtype
             state["_numpy_dtype"] = state["_numpy_dtype"].str
         return state
 
@@ -189,13 +214,17 @@ class ColumnSchema(BaseEstimator):
             boolean ``observed`` of the same shape.
         """
         inputs, targets, observed = [], [], []
-        for column, series, mean in zip(self.columns_, self._columns_of(X), self._input_means):
+        for column, series, mean in zip(
+            self.columns_, self._columns_of(X), self._input_means
+        ):
             values, seen = _parse(column, series, self.handle_unknown)
             codes, target = _column_codes(column, values, seen)
             inputs.append(np.where(np.isnan(codes), 0.0, codes - mean))
             targets.append(target)
             observed.append(seen)
-        return Encoded(_stack(inputs, dtype), _stack(targets, dtype), np.column_stack(observed))
+        return Encoded(
+            _stack(inputs, dtype), _stack(targets, dtype), np.column_stack(observed)
+        )
 
     def decode(self, targets):
         """The table that ``targets`` (one number per column, as in ``encode``) stand for.
@@ -214,10 +243,18 @@ class ColumnSchema(BaseEstimator):
             fitted array's dtype.
         """
         targets = np.asarray(targets, dtype=np.float64)
-        values = [_decode_column(column, targets[:, j]) for j, column in enumerate(self.columns_)]
+        values = [
+            _decode_column(column, targets[:, j])
+            for j, column in enumerate(self.columns_)
+        ]
         if self._is_frame:
-            columns = {j: _as_dtype(v, c.dtype) for j, (c, v) in enumerate(zip(self.columns_, values))}
-            return pd.DataFrame(columns).set_axis([column.name for column in self.columns_], axis=1)
+            columns = {
+                j: _as_dtype(v, c.dtype)
+                for j, (c, v) in enumerate(zip(self.columns_, values))
+            }
+            return pd.DataFrame(columns).set_axis(
+                [column.name for column in self.columns_], axis=1
+            )
         table = np.empty((len(targets), len(values)), dtype=self._numpy_dtype)
         for j, column_values in enumerate(values):
             table[:, j] = column_values
@@ -237,11 +274,18 @@ class ColumnSchema(BaseEstimator):
         table : DataFrame or ndarray
             Of ``X``'s type, index and dtypes.
         """
-        observed = np.column_stack([_parse(c, s, "ignore")[1] for c, s in zip(self.columns_, self._columns_of(X))])
+        observed = np.column_stack(
+            [
+                _parse(c, s, "ignore")[1]
+                for c, s in zip(self.columns_, self._columns_of(X))
+            ]
+        )
         decoded = self.decode(targets)
         if isinstance(X, pd.DataFrame):
             filled = {
-                j: X.iloc[:, j].where(observed[:, j], decoded.iloc[:, j].set_axis(X.index)).astype(X.dtypes.iloc[j])
+                j: X.iloc[:, j]
+                .where(observed[:, j], decoded.iloc[:, j].set_axis(X.index))
+                .astype(X.dtypes.iloc[j])
                 for j in range(X.shape[1])
             }
             return pd.DataFrame(filled, index=X.index).set_axis(X.columns, axis=1)
@@ -252,11 +296,15 @@ class ColumnSchema(BaseEstimator):
     def _columns_of(self, X):
         frame = _as_frame(X)
         if frame.shape[1] != len(self.columns_):
-            raise ValueError(f"X has {frame.shape[1]} columns; the schema was fitted on {len(self.columns_)}.")
+            raise ValueError(
+                f"X has {frame.shape[1]} columns; the schema was fitted on {len(self.columns_)}."
+            )
         if self._is_frame and isinstance(X, pd.DataFrame):
             names = [column.name for column in self.columns_]
             if list(X.columns) != names:
-                raise ValueError(f"X's columns {list(X.columns)} differ from those seen in fit, {names}.")
+                raise ValueError(
+                    f"X's columns {list(X.columns)} differ from those seen in fit, {names}."
+                )
         return [frame.iloc[:, j] for j in range(frame.shape[1])]
 
 
@@ -264,10 +312,19 @@ def dtype_state(dtype):
     """A column's dtype as plain values (strings, lists, bools) that :func:`dtype_from_state` rebuilds exactly."""
     if isinstance(dtype, pd.CategoricalDtype):
         categories = dtype.categories
-        return {"categories": categories.tolist(), "of": dtype_state(categories.dtype), "ordered": bool(dtype.ordered)}
+        return {
+            "categories": categories.tolist(),
+            "of": dtype_state(categories.dtype),
+            "ordered": bool(dtype.ordered),
+        }
     if isinstance(dtype, pd.StringDtype):
-        return {"string": dtype.storage, "na_value": "nan" if dtype.na_value is not pd.NA else "NA"}
-    return dtype.str if isinstance(dtype, np.dtype) and dtype.kind != "O" else str(dtype)
+        return {
+            "string": dtype.storage,
+            "na_value": "nan" if dtype.na_value is not pd.NA else "NA",
+        }
+    return (
+        dtype.str if isinstance(dtype, np.dtype) and dtype.kind != "O" else str(dtype)
+    )
 
 
 def dtype_from_state(state):
@@ -276,7 +333,9 @@ def dtype_from_state(state):
         categories = pd.Index(state["categories"], dtype=dtype_from_state(state["of"]))
         return pd.CategoricalDtype(categories, ordered=state["ordered"])
     if isinstance(state, dict):
-        return pd.StringDtype(state["string"], na_value=np.nan if state["na_value"] == "nan" else pd.NA)
+        return pd.StringDtype(
+            state["string"], na_value=np.nan if state["na_value"] == "nan" else pd.NA
+        )
     return pd.api.types.pandas_dtype(state)
 
 
@@ -285,7 +344,9 @@ def _as_frame(X):
         return X
     array = np.asarray(X)
     if array.ndim != 2:
-        raise ValueError(f"Expected a 2D table (n_samples, n_columns), got an array of shape {array.shape}.")
+        raise ValueError(
+            f"Expected a 2D table (n_samples, n_columns), got an array of shape {array.shape}."
+        )
     return pd.DataFrame(array.astype(object) if array.dtype.kind in "US" else array)
 
 
@@ -305,18 +366,28 @@ def _resolve_kinds(kinds, names):
     if not hasattr(kinds, "items"):
         kinds = list(kinds)
         if len(kinds) != len(names):
-            raise ValueError(f"kinds lists {len(kinds)} kinds for {len(names)} columns.")
+            raise ValueError(
+                f"kinds lists {len(kinds)} kinds for {len(names)} columns."
+            )
         kinds = dict(enumerate(kinds))
     resolved = {}
     for key, kind in kinds.items():
         if kind not in KINDS:
-            raise ValueError(f"Column {key!r}: unknown kind {kind!r}; kinds are {', '.join(KINDS)}.")
+            raise ValueError(
+                f"Column {key!r}: unknown kind {kind!r}; kinds are {', '.join(KINDS)}."
+            )
         if key in names:
             resolved[names.index(key)] = kind
-        elif isinstance(key, Integral) and not isinstance(key, bool) and -len(names) <= key < len(names):
+        elif (
+            isinstance(key, Integral)
+            and not isinstance(key, bool)
+            and -len(names) <= key < len(names)
+        ):
             resolved[key % len(names)] = kind
         else:
-            raise ValueError(f"kinds names column {key!r}, which X does not have (columns: {names[:20]}).")
+            raise ValueError(
+                f"kinds names column {key!r}, which X does not have (columns: {names[:20]})."
+            )
     return resolved
 
 
@@ -340,13 +411,17 @@ def infer_kind(series):
         return "count" if (series.dropna() >= 0).all() else "real"
     if pd.api.types.is_float_dtype(dtype):
         return "real"
-    if dtype == object or pd.api.types.is_string_dtype(dtype):
+    if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
         values = pd.api.types.infer_dtype(series, skipna=True)
         if values == "boolean":
             return "binary"
         if values == "integer":
             return "count" if (series.dropna() >= 0).all() else "real"
-        return "real" if values in ("floating", "mixed-integer-float", "decimal") else "categorical"
+        return (
+            "real"
+            if values in ("floating", "mixed-integer-float", "decimal")
+            else "categorical"
+        )
     raise TypeError(
         f"Column {series.name!r} has dtype {dtype}, which no column kind models; convert it to numbers or "
         f"categories first (kinds: {', '.join(KINDS)})."
@@ -357,11 +432,22 @@ def _fit_column(name, series, kind):
     kind = kind or infer_kind(series)
     observed_values = series[series.notna()]
     if len(observed_values) == 0:
-        raise ValueError(f"Column {name!r} has no observed value; drop it before fitting.")
+        raise ValueError(
+            f"Column {name!r} has no observed value; drop it before fitting."
+        )
     if kind in LEVELLED:
         levels = _levels(name, series, observed_values, kind)
-        counts = np.bincount(pd.Index(levels).get_indexer(observed_values.to_numpy()), minlength=len(levels))
-        return Column(name, kind, series.dtype, levels=levels, level_counts=tuple(int(c) for c in counts))
+        counts = np.bincount(
+            pd.Index(levels).get_indexer(observed_values.to_numpy()),
+            minlength=len(levels),
+        )
+        return Column(
+            name,
+            kind,
+            series.dtype,
+            levels=levels,
+            level_counts=tuple(int(c) for c in counts),
+        )
     column = Column(name, kind, series.dtype)
     values, _ = _parse(column, series, "error")
     values = values[series.notna().to_numpy()]
@@ -369,7 +455,14 @@ def _fit_column(name, series, kind):
     if kind != "real":
         values = np.log1p(values)
     scale = float(values.std())
-    return Column(name, kind, series.dtype, loc=float(values.mean()), scale=scale if scale > 0 else 1.0, mean=mean)
+    return Column(
+        name,
+        kind,
+        series.dtype,
+        loc=float(values.mean()),
+        scale=scale if scale > 0 else 1.0,
+        mean=mean,
+    )
 
 
 def _levels(name, series, observed_values, kind):
@@ -404,7 +497,9 @@ def _parse(column, series, handle_unknown):
     try:
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError):
-        raise ValueError(f"Column {column.name!r} is {column.kind} but holds values that are not numbers.") from None
+        raise ValueError(
+            f"Column {column.name!r} is {column.kind} but holds values that are not numbers."
+        ) from None
     _check_values(column, values[observed])
     return values, observed
 
@@ -416,18 +511,26 @@ def _check_values(column, values):
     elif column.kind in ("positive", "count") and (values < 0).any():
         problem = f"the negative value {float(values[values < 0][0])!r}"
     elif column.kind == "count" and (values != np.round(values)).any():
-        problem = f"the non-integer value {float(values[values != np.round(values)][0])!r}"
+        problem = (
+            f"the non-integer value {float(values[values != np.round(values)][0])!r}"
+        )
     if problem:
-        raise ValueError(f"Column {column.name!r} is {column.kind} but has {problem}; fix the data or set its kind.")
+        raise ValueError(
+            f"Column {column.name!r} is {column.kind} but has {problem}; fix the data or set its kind."
+        )
 
 
 def _column_codes(column, values, observed):
     """A column's input codes before centring (NaN where missing) and its targets (0 where missing)."""
     kind = column.kind
     if kind in ("real", "positive", "count"):
-        scaled = ((values if kind == "real" else np.log1p(values)) - column.loc) / column.scale
+        scaled = (
+            (values if kind == "real" else np.log1p(values)) - column.loc
+        ) / column.scale
         target = values if kind == "count" else scaled
-        return np.where(observed, scaled, np.nan)[:, None], np.where(observed, target, 0.0)
+        return np.where(observed, scaled, np.nan)[:, None], np.where(
+            observed, target, 0.0
+        )
     index = np.where(observed, values, 0)
     if kind == "binary":
         codes = index[:, None]
@@ -440,7 +543,9 @@ def _column_codes(column, values, observed):
 
 def _as_dtype(values, dtype):
     """Decoded values as a Series of the column's own dtype (integers rounded first)."""
-    if pd.api.types.is_integer_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
+    if pd.api.types.is_integer_dtype(dtype) and not isinstance(
+        dtype, pd.CategoricalDtype
+    ):
         values = np.rint(values.astype(np.float64))
     return pd.Series(values).astype(dtype)
 

@@ -37,7 +37,9 @@ class Shard:
         import torch.distributed as dist
 
         # gloo and NCCL both reduce float64 tensors; the CPU one serves gloo.
-        tensor = torch.tensor(values, dtype=torch.float64, device=_collective_device(self.group))
+        tensor = torch.tensor(
+            values, dtype=torch.float64, device=_collective_device(self.group)
+        )
         dist.all_reduce(tensor, group=self.group)
         return tensor.tolist()
 

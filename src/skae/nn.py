@@ -109,7 +109,11 @@ def output_shape(module, name, n_features):
     (2, 3)
     """
     parameter = next(module.parameters(), None)
-    dtype = parameter.dtype if parameter is not None and parameter.is_floating_point() else torch.float32
+    dtype = (
+        parameter.dtype
+        if parameter is not None and parameter.is_floating_point()
+        else torch.float32
+    )
     was_training = module.training
     module.eval()
     try:
@@ -134,7 +138,12 @@ def _conv_geometry(image_shape, n_features, n_layers, kernel_size, name):
     image_shape = _check_image_shape(image_shape, n_features, name)
     sizes = [tuple(image_shape[1:])]
     for _ in range(n_layers):
-        sizes.append(tuple((size + 2 * (kernel_size // 2) - kernel_size) // 2 + 1 for size in sizes[-1]))
+        sizes.append(
+            tuple(
+                (size + 2 * (kernel_size // 2) - kernel_size) // 2 + 1
+                for size in sizes[-1]
+            )
+        )
     return image_shape, sizes
 
 
@@ -142,13 +151,20 @@ def _check_image_shape(image_shape, n_features, name):
     """``image_shape`` with a -1 (at most one, as in ``numpy.reshape``) inferred from ``n_features``."""
     image_shape = tuple(int(size) for size in image_shape)
     known = math.prod(size for size in image_shape if size != -1)
-    if len(image_shape) != 3 or image_shape.count(-1) > 1 or min(image_shape) < -1 or 0 in image_shape:
+    if (
+        len(image_shape) != 3
+        or image_shape.count(-1) > 1
+        or min(image_shape) < -1
+        or 0 in image_shape
+    ):
         raise ValueError(
             f"{name}: image_shape must be (channels, height, width) of positive sizes, one of "
             f"them possibly -1 (inferred), got {image_shape}."
         )
     if -1 in image_shape and n_features % known == 0:
-        image_shape = tuple(n_features // known if size == -1 else size for size in image_shape)
+        image_shape = tuple(
+            n_features // known if size == -1 else size for size in image_shape
+        )
     if math.prod(image_shape) != n_features:
         raise ValueError(
             f"{name}: image_shape {image_shape} does not fit the data's {n_features} features; "
@@ -194,13 +210,28 @@ class ConvEncoder(nn.Module):
     torch.Size([5, 4])
     """
 
-    def __init__(self, n_features, n_components, image_shape, channels=(32, 64), kernel_size=3, activation="relu"):
+    def __init__(
+        self,
+        n_features,
+        n_components,
+        image_shape,
+        channels=(32, 64),
+        kernel_size=3,
+        activation="relu",
+    ):
         super().__init__()
-        self.image_shape, sizes = _conv_geometry(image_shape, n_features, len(channels), kernel_size, type(self).__name__)
+        self.image_shape, sizes = _conv_geometry(
+            image_shape, n_features, len(channels), kernel_size, type(self).__name__
+        )
         layers = [nn.Unflatten(1, self.image_shape)]
         for n_in, n_out in zip([self.image_shape[0], *channels[:-1]], channels):
-            layers += [nn.Conv2d(n_in, n_out, kernel_size, stride=2, padding=kernel_size // 2), ACTIVATIONS[activation]()]
-        n_flat = (channels[-1] if channels else self.image_shape[0]) * math.prod(sizes[-1])
+            layers += [
+                nn.Conv2d(n_in, n_out, kernel_size, stride=2, padding=kernel_size // 2),
+                ACTIVATIONS[activation](),
+            ]
+        n_flat = (channels[-1] if channels else self.image_shape[0]) * math.prod(
+            sizes[-1]
+        )
         layers += [nn.Flatten(), nn.Linear(n_flat, n_components)]
         self.layers = nn.Sequential(*layers)
 
@@ -254,9 +285,19 @@ class ConvDecoder(nn.Module):
     torch.Size([2, 105])
     """
 
-    def __init__(self, n_features, n_components, image_shape, channels=(32, 64), kernel_size=3, activation="relu"):
+    def __init__(
+        self,
+        n_features,
+        n_components,
+        image_shape,
+        channels=(32, 64),
+        kernel_size=3,
+        activation="relu",
+    ):
         super().__init__()
-        self.image_shape, sizes = _conv_geometry(image_shape, n_features, len(channels), kernel_size, type(self).__name__)
+        self.image_shape, sizes = _conv_geometry(
+            image_shape, n_features, len(channels), kernel_size, type(self).__name__
+        )
         widths = [self.image_shape[0], *channels]
         smallest = (widths[-1], *sizes[-1])
         layers = [nn.Linear(n_components, math.prod(smallest))]
@@ -267,10 +308,18 @@ class ConvDecoder(nn.Module):
         for i in reversed(range(len(channels))):
             # ConvTranspose2d gives (size - 1) * 2 - 2 * padding + kernel_size; add what is missing.
             extra = tuple(
-                target - ((size - 1) * 2 - 2 * padding + kernel_size) for target, size in zip(sizes[i], sizes[i + 1])
+                target - ((size - 1) * 2 - 2 * padding + kernel_size)
+                for target, size in zip(sizes[i], sizes[i + 1])
             )
             layers.append(
-                nn.ConvTranspose2d(widths[i + 1], widths[i], kernel_size, stride=2, padding=padding, output_padding=extra)
+                nn.ConvTranspose2d(
+                    widths[i + 1],
+                    widths[i],
+                    kernel_size,
+                    stride=2,
+                    padding=padding,
+                    output_padding=extra,
+                )
             )
             if i > 0:
                 layers.append(ACTIVATIONS[activation]())
@@ -598,7 +647,16 @@ class VariationalAutoencoder(nn.Module):
     (torch.Size([3, 6]), torch.Size([3, 2]))
     """
 
-    def __init__(self, body, mean_head, log_var_head, decoder, input_shift=0.0, input_scale=1.0, corruption=None):
+    def __init__(
+        self,
+        body,
+        mean_head,
+        log_var_head,
+        decoder,
+        input_shift=0.0,
+        input_scale=1.0,
+        corruption=None,
+    ):
         super().__init__()
         self.corruption = corruption if corruption is not None else nn.Identity()
         self.body = body
@@ -606,8 +664,12 @@ class VariationalAutoencoder(nn.Module):
         self.log_var_head = log_var_head
         self.decoder = decoder
         self.register_buffer("log_noise_var", torch.zeros(()))
-        self.register_buffer("input_shift", torch.as_tensor(input_shift, dtype=torch.float32))
-        self.register_buffer("input_scale", torch.as_tensor(input_scale, dtype=torch.float32))
+        self.register_buffer(
+            "input_shift", torch.as_tensor(input_shift, dtype=torch.float32)
+        )
+        self.register_buffer(
+            "input_scale", torch.as_tensor(input_scale, dtype=torch.float32)
+        )
 
     def posterior(self, x):
         """The Gaussian posterior's parameters for each row.
@@ -675,5 +737,9 @@ class VariationalAutoencoder(nn.Module):
         if type(self.corruption) is not nn.Identity:
             x = self.corruption(x)
         mean, log_var = self.posterior(x)
-        z = mean + torch.exp(0.5 * log_var) * randn_like(mean) if self.training else mean
+        z = (
+            mean + torch.exp(0.5 * log_var) * randn_like(mean)
+            if self.training
+            else mean
+        )
         return self.decode(z), (mean, log_var)

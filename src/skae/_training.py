@@ -24,10 +24,22 @@ from skorch.callbacks import Callback, EpochTimer, ProgressBar
 from skorch.history import History
 from skorch.utils import TeeGenerator, noop
 
-from ._batches import Batch, ChunkedBatches, ChunkedDataset, TensorBatches, TensorDataset
+from ._batches import (
+    Batch,
+    ChunkedBatches,
+    ChunkedDataset,
+    TensorBatches,
+    TensorDataset,
+)
 from ._persistence import NeverRestored
 
-__all__ = ["on_device", "AutoencoderNet", "stopping_callback", "schedule_callback", "progress_callbacks"]
+__all__ = [
+    "on_device",
+    "AutoencoderNet",
+    "stopping_callback",
+    "schedule_callback",
+    "progress_callbacks",
+]
 
 
 class EpochHistory(History):
@@ -57,7 +69,9 @@ def _latest(history):
     return list.__getitem__(history, -1)
 
 
-class AutoencoderNet(NeverRestored, NeuralNet):  # never restored: skorch's __setstate__ unpickles bytes
+class AutoencoderNet(
+    NeverRestored, NeuralNet
+):  # never restored: skorch's __setstate__ unpickles bytes
     """A ``NeuralNet`` whose loss is ``objective(module, X_batch, weights_batch, sample_weight_batch)``.
 
     The objective owns the forward pass, because autoencoder losses need more
@@ -88,10 +102,24 @@ class AutoencoderNet(NeverRestored, NeuralNet):  # never restored: skorch's __se
     """
 
     def __init__(
-        self, module, *, objective, weight_decay=0.0, fused=None, generator=None, valid_dataset=None, shard=None, **kwargs
+        self,
+        module,
+        *,
+        objective,
+        weight_decay=0.0,
+        fused=None,
+        generator=None,
+        valid_dataset=None,
+        shard=None,
+        **kwargs,
     ):
         # Scoring callbacks predict again (use_caching off): a step has no y_pred to cache.
-        fixed = dict(criterion=torch.nn.Identity, optimizer=torch.optim.Adam, train_split=None, use_caching=False)
+        fixed = dict(
+            criterion=torch.nn.Identity,
+            optimizer=torch.optim.Adam,
+            train_split=None,
+            use_caching=False,
+        )
         super().__init__(module, **fixed, **kwargs)
         self.objective = objective
         self.shard = shard
@@ -113,8 +141,16 @@ class AutoencoderNet(NeverRestored, NeuralNet):  # never restored: skorch's __se
         groups = [{"params": [p for _, p in parameters]}]
         if self.weight_decay:
             groups = [
-                {"params": [p for name, p in parameters if not name.endswith("bias")], "weight_decay": self.weight_decay},
-                {"params": [p for name, p in parameters if name.endswith("bias")], "weight_decay": 0.0},
+                {
+                    "params": [
+                        p for name, p in parameters if not name.endswith("bias")
+                    ],
+                    "weight_decay": self.weight_decay,
+                },
+                {
+                    "params": [p for name, p in parameters if name.endswith("bias")],
+                    "weight_decay": 0.0,
+                },
             ]
         self.optimizer_ = self.optimizer(groups, lr=self.lr, fused=self.fused)
         return self
@@ -124,7 +160,9 @@ class AutoencoderNet(NeverRestored, NeuralNet):  # never restored: skorch's __se
         # run_single_epoch (over every process when data-parallel), not by
         # skorch's PassthroughScoring defaults. skorch's PrintLog table is
         # replaced by one "epoch n/max_epochs" line, and only added when it prints.
-        return [("epoch_timer", EpochTimer())] + ([("print_log", EpochLog())] if self.verbose else [])
+        return [("epoch_timer", EpochTimer())] + (
+            [("print_log", EpochLog())] if self.verbose else []
+        )
 
     def initialize(self):
         # skorch moves the module to ``device`` with a walk of the module tree
@@ -149,7 +187,8 @@ class AutoencoderNet(NeverRestored, NeuralNet):  # never restored: skorch's __se
             from torch.nn.parallel import DistributedDataParallel
 
             self.parallel_objective_ = DistributedDataParallel(
-                ObjectiveModule(self.module_, self.objective), process_group=self.shard.group
+                ObjectiveModule(self.module_, self.objective),
+                process_group=self.shard.group,
             )
         return self
 
@@ -160,14 +199,18 @@ class AutoencoderNet(NeverRestored, NeuralNet):  # never restored: skorch's __se
     def initialize_history(self):
         self.history_ = EpochHistory()
         self.best_losses_ = {}  # prefix -> the lowest epoch loss so far, for the *_loss_best flags
-        self.epochs_with_batch_rows_ = 0  # the epochs before it have dropped their batch rows
+        self.epochs_with_batch_rows_ = (
+            0  # the epochs before it have dropped their batch rows
+        )
         return self
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         # partial_fit keeps one engine for a stream of calls, each an epoch:
         # earlier calls' epochs keep their epoch rows and drop their batch
         # rows, so its history grows by one row a call, not by one a batch.
-        for epoch in list.__getitem__(self.history, slice(self.epochs_with_batch_rows_, None)):
+        for epoch in list.__getitem__(
+            self.history, slice(self.epochs_with_batch_rows_, None)
+        ):
             epoch["batches"] = []
         self.epochs_with_batch_rows_ = len(self.history)
 
@@ -178,7 +221,9 @@ class AutoencoderNet(NeverRestored, NeuralNet):  # never restored: skorch's __se
         # parameter generator for none of them, was work done on every batch
         # (see the engine benchmark).
         self.batch_hooks_ = {
-            hook: [callback for _, callback in self.callbacks_ if _defines(callback, hook)]
+            hook: [
+                callback for _, callback in self.callbacks_ if _defines(callback, hook)
+            ]
             for hook in ("on_batch_begin", "on_grad_computed", "on_batch_end")
         }
         return self
@@ -192,21 +237,39 @@ class AutoencoderNet(NeverRestored, NeuralNet):  # never restored: skorch's __se
 
     def get_dataset(self, X, y=None):
         # The engine's datasets, as EpochScoring hands them to net.predict, are used as they are.
-        return X if isinstance(X, (TensorDataset, ChunkedDataset)) else super().get_dataset(X, y)
+        return (
+            X
+            if isinstance(X, (TensorDataset, ChunkedDataset))
+            else super().get_dataset(X, y)
+        )
 
     def get_iterator(self, dataset, training=False):
         if not isinstance(dataset, (TensorDataset, ChunkedDataset)):
-            return super().get_iterator(dataset, training)  # a scoring callback's net.predict(X_batch)
-        batches = ChunkedBatches if isinstance(dataset, ChunkedDataset) else TensorBatches
-        return batches(dataset, self.batch_size, shuffle=training, generator=self.generator, shard=self.shard)
+            return super().get_iterator(
+                dataset, training
+            )  # a scoring callback's net.predict(X_batch)
+        batches = (
+            ChunkedBatches if isinstance(dataset, ChunkedDataset) else TensorBatches
+        )
+        return batches(
+            dataset,
+            self.batch_size,
+            shuffle=training,
+            generator=self.generator,
+            shard=self.shard,
+        )
 
     def evaluation_step(self, batch, training=False):
         # A scoring callback's net.predict over the engine's own datasets gets
         # Batch tuples (X, weights, share); skorch's unpack_data expects (X, y).
-        return super().evaluation_step((batch.X, None) if isinstance(batch, Batch) else batch, training)
+        return super().evaluation_step(
+            (batch.X, None) if isinstance(batch, Batch) else batch, training
+        )
 
     def train_step(self, batch, **fit_params):
-        X, weights, share, sample_weight = batch  # a share of the global batch when data-parallel
+        X, weights, share, sample_weight = (
+            batch  # a share of the global batch when data-parallel
+        )
         # What optimizer.zero_grad(set_to_none=True) does, without its profiler
         # scope and per-group dispatch (see the engine benchmark).
         for group in self.optimizer_.param_groups:
@@ -231,7 +294,10 @@ class AutoencoderNet(NeverRestored, NeuralNet):  # never restored: skorch's __se
     def validation_step(self, batch, **fit_params):
         X, weights, _, sample_weight = batch
         with torch.no_grad():
-            return {"loss": self.objective(self.module_, X, weights, sample_weight), "y_pred": None}
+            return {
+                "loss": self.objective(self.module_, X, weights, sample_weight),
+                "y_pred": None,
+            }
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         """One pass over ``iterator``, writing skorch's per-batch rows and the epoch's loss."""
@@ -255,22 +321,33 @@ class AutoencoderNet(NeverRestored, NeuralNet):  # never restored: skorch's __se
             row = {}
             batch_rows.append(row)
             if hooks:
-                self._notify_batch("on_batch_begin", batch=(batch[0], batch[0]), training=training)
+                self._notify_batch(
+                    "on_batch_begin", batch=(batch[0], batch[0]), training=training
+                )
             step = step_fn(batch)
             rows = batch.n_rows
             loss = step["loss"].detach()
             if batch.sample_weight is None:
-                loss_sum = loss * rows if loss_sum is None else loss_sum.add_(loss, alpha=rows)
+                loss_sum = (
+                    loss * rows if loss_sum is None else loss_sum.add_(loss, alpha=rows)
+                )
                 total_weight += rows
             else:
                 weight = batch.sample_weight.sum()
-                loss_sum = loss * weight if loss_sum is None else loss_sum.add_(loss * weight)
+                loss_sum = (
+                    loss * weight if loss_sum is None else loss_sum.add_(loss * weight)
+                )
                 total_weight = weight + total_weight
             row[loss_key] = loss.item()
             row[size_key] = rows
             n_batches += 1
             if hooks:
-                self._notify_batch("on_batch_end", batch=(batch[0], batch[0]), training=training, **step)
+                self._notify_batch(
+                    "on_batch_end",
+                    batch=(batch[0], batch[0]),
+                    training=training,
+                    **step,
+                )
         self.history.record(prefix + "_batch_count", n_batches)
         self._record_epoch_loss(prefix, float(loss_sum), float(total_weight))
 
@@ -337,8 +414,20 @@ class EpochLog(Callback):
     def on_epoch_end(self, net, **kwargs):
         self.epochs_ += 1
         epoch = _latest(net.history)
-        losses = [f"{key} {epoch[key]:.6g}" for key in ("train_loss", "valid_loss") if key in epoch]
-        self.sink("  ".join([f"epoch {self.epochs_}/{net.max_epochs}", *losses, f"{epoch.get('dur', 0.0):.2f}s"]))
+        losses = [
+            f"{key} {epoch[key]:.6g}"
+            for key in ("train_loss", "valid_loss")
+            if key in epoch
+        ]
+        self.sink(
+            "  ".join(
+                [
+                    f"epoch {self.epochs_}/{net.max_epochs}",
+                    *losses,
+                    f"{epoch.get('dur', 0.0):.2f}s",
+                ]
+            )
+        )
 
 
 class EpochSchedule(Callback):
@@ -398,18 +487,25 @@ class ScheduleAwareEarlyStopping(Callback):
             if self.restore_best:
                 self.best_weights_ = copy.deepcopy(net.module_.state_dict())
         if self.misses_ >= self.patience:
-            self.sink(f"Stopping since {self.monitor} has not improved by tol in the last {self.patience} epochs.")
+            self.sink(
+                f"Stopping since {self.monitor} has not improved by tol in the last {self.patience} epochs."
+            )
             raise KeyboardInterrupt  # how a skorch callback ends training (skorch's EarlyStopping does so)
 
     def on_train_end(self, net, **kwargs):
-        if self.best_weights_ is not None and self.best_epoch_ != _latest(net.history)["epoch"]:
+        if (
+            self.best_weights_ is not None
+            and self.best_epoch_ != _latest(net.history)["epoch"]
+        ):
             net.module_.load_state_dict(self.best_weights_)
             self.sink(f"Restoring best model from epoch {self.best_epoch_}.")
 
 
 def stopping_callback(monitor, patience, tol, restore_best, verbose):
     """scikit-learn's ``n_iter_no_change`` / ``tol`` rule as a skorch callback, once the objective is fixed."""
-    return ScheduleAwareEarlyStopping(monitor, patience, tol, restore_best, sink=print if verbose else noop)
+    return ScheduleAwareEarlyStopping(
+        monitor, patience, tol, restore_best, sink=print if verbose else noop
+    )
 
 
 def schedule_callback(schedule, epochs_before):

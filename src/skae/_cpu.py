@@ -54,14 +54,19 @@ class ThreadBudget:
     def __enter__(self):
         with ThreadBudget._lock:
             if ThreadBudget._running == 0:
-                ThreadBudget._caller, ThreadBudget._changed = torch.get_num_threads(), False
+                ThreadBudget._caller, ThreadBudget._changed = (
+                    torch.get_num_threads(),
+                    False,
+                )
             ThreadBudget._running += 1
             self.ceiling = self._share()
         self._set(self.ceiling)
         return self
 
     def _share(self):
-        return 1 if self.small else max(1, ThreadBudget._caller // ThreadBudget._running)
+        return (
+            1 if self.small else max(1, ThreadBudget._caller // ThreadBudget._running)
+        )
 
     def rebalance(self):
         """Set this fit's threads to its current share, at most the count it started with."""
@@ -155,18 +160,31 @@ def _torch_gomp_parallel():
     try:
         from threadpoolctl import threadpool_info
 
-        runtimes = [info["filepath"] for info in threadpool_info() if info["user_api"] == "openmp"]
+        runtimes = [
+            info["filepath"]
+            for info in threadpool_info()
+            if info["user_api"] == "openmp"
+        ]
     except Exception:  # threadpoolctl cannot inspect this platform
         return None
     torch_folder = os.path.dirname(os.path.dirname(os.path.realpath(torch.__file__)))
-    inside_torch = [path for path in runtimes if os.path.realpath(path).startswith(torch_folder + os.sep + "torch")]
+    inside_torch = [
+        path
+        for path in runtimes
+        if os.path.realpath(path).startswith(torch_folder + os.sep + "torch")
+    ]
     candidates = inside_torch or (runtimes if len(runtimes) == 1 else [])
     for path in candidates:
         try:
             function = ctypes.CDLL(path).GOMP_parallel
         except (OSError, AttributeError):
             continue
-        function.argtypes = [_GOMP_CALLBACK, ctypes.c_void_p, ctypes.c_uint, ctypes.c_uint]
+        function.argtypes = [
+            _GOMP_CALLBACK,
+            ctypes.c_void_p,
+            ctypes.c_uint,
+            ctypes.c_uint,
+        ]
         function.restype = None
         return function
     return None

@@ -57,15 +57,26 @@ def _name(cls):
 
 def trusted_loaders():
     """``{type name: the skops loaders that may create it}``, for everything a skae estimator's state holds."""
-    table = {_name(cls): {"ObjectNode"} for cls in (*ESTIMATORS, MissingIndicator, ColumnSchema, Column)}
+    table = {
+        _name(cls): {"ObjectNode"}
+        for cls in (*ESTIMATORS, MissingIndicator, ColumnSchema, Column)
+    }
     table |= {_name(cls): {"NdArrayNode"} for cls in (np.ndarray, *_NUMPY_SCALARS)}
-    table |= {_name(cls): {"TypeNode"} for cls in (int, float, bool, nn.ConvEncoder, nn.ConvDecoder)}
     table |= {
-        "builtins.str": {"JsonNode", "TypeNode"},  # every JSON value (None, numbers, strings) is named str
+        _name(cls): {"TypeNode"}
+        for cls in (int, float, bool, nn.ConvEncoder, nn.ConvDecoder)
+    }
+    table |= {
+        "builtins.str": {
+            "JsonNode",
+            "TypeNode",
+        },  # every JSON value (None, numbers, strings) is named str
         "builtins.dict": {"DictNode"},
         "builtins.list": {"ListNode"},
         "builtins.tuple": {"TupleNode"},
-        "functools.partial": {"PartialNode"},  # a partial of skae.nn's builders; what it wraps is checked too
+        "functools.partial": {
+            "PartialNode"
+        },  # a partial of skae.nn's builders; what it wraps is checked too
         _name(np.random.RandomState): {"RandomStateNode"},
     }
     return table
@@ -83,7 +94,10 @@ def _named_types(schema):
         value = stack.pop()
         if isinstance(value, dict):
             if {"__class__", "__module__", "__loader__"} & value.keys():
-                yield f"{value.get('__module__')}.{value.get('__class__')}", str(value.get("__loader__"))
+                yield (
+                    f"{value.get('__module__')}.{value.get('__class__')}",
+                    str(value.get("__loader__")),
+                )
             stack.extend(value.values())
         elif isinstance(value, list):
             stack.extend(value)
@@ -93,7 +107,11 @@ def _untrusted_nodes(schema, extra):
     table = trusted_loaders()
     untrusted = set()
     for name, loader in _named_types(schema):
-        if name in extra or loader in table.get(name, ()) or (loader == _REFERENCE_LOADER and name in table):
+        if (
+            name in extra
+            or loader in table.get(name, ())
+            or (loader == _REFERENCE_LOADER and name in table)
+        ):
             continue
         untrusted.add(name if name not in table else f"{name} (as {loader})")
     return untrusted
@@ -174,11 +192,15 @@ def load(file, *, trusted=()):
     try:
         import skops.io as sio
     except ImportError as exc:
-        raise ImportError('skae.load reads skops files and needs skops: pip install "skae[skops]"') from exc
+        raise ImportError(
+            'skae.load reads skops files and needs skops: pip install "skae[skops]"'
+        ) from exc
     data = _read(file)
     extra = {trusted} if isinstance(trusted, str) else set(trusted)
     if not all(isinstance(name, str) for name in extra):
-        raise TypeError(f"trusted takes type names as strings ('module.Class'), got {sorted(map(repr, extra))}.")
+        raise TypeError(
+            f"trusted takes type names as strings ('module.Class'), got {sorted(map(repr, extra))}."
+        )
     untrusted = _untrusted_nodes(_schema(data), extra)
     if untrusted:
         raise UntrustedTypesError(untrusted)

@@ -14,10 +14,22 @@ from torch import nn
 from ._base import BaseAutoencoder, document, store_parameters
 from ._compat import Interval, StrOptions
 from ._inference import INFERENCE_DTYPE
-from ._random import bernoulli, fit_seeds, random_stream, randn_like, training_randomness
+from ._random import (
+    bernoulli,
+    fit_seeds,
+    randn_like,
+    random_stream,
+    training_randomness,
+)
 from ._scores import honest_scores
 from ._torch_utils import to_tensor
-from .losses import LOG_2PI, bernoulli_nll, gaussian_nll, kl_standard_normal, weighted_mean
+from .losses import (
+    LOG_2PI,
+    bernoulli_nll,
+    gaussian_nll,
+    kl_standard_normal,
+    weighted_mean,
+)
 from .nn import VariationalAutoencoder, output_shape
 
 # The decoder's variance is kept above this fraction of the data's variance
@@ -70,7 +82,7 @@ class VAE(BaseAutoencoder):
     n_score_samples : int, default=10
         Posterior samples used to estimate the ELBO's expected log-likelihood
         in ``score_samples``.
-{base_parameters}
+    {base_parameters}
     n_active_units_ : int
         Latent dimensions whose posterior mean varies across the training data
         (variance above 0.01, Burda et al.); the others collapsed to the prior.
@@ -94,7 +106,11 @@ class VAE(BaseAutoencoder):
     """
 
     _parameter_constraints = {
-        **{k: v for k, v in BaseAutoencoder._parameter_constraints.items() if k != "loss"},
+        **{
+            k: v
+            for k, v in BaseAutoencoder._parameter_constraints.items()
+            if k != "loss"
+        },
         "likelihood": [StrOptions({"gaussian", "bernoulli"})],
         "beta": [Interval(Real, 0, None, closed="left")],
         "n_score_samples": [Interval(Integral, 1, None, closed="left")],
@@ -139,17 +155,25 @@ class VAE(BaseAutoencoder):
         # The mean and log-variance heads sit on the encoder's output, of any
         # width: the last hidden layer of the built-in MLP, or a user's encoder.
         n_features, hidden = X.shape[1], self._hidden_sizes()
-        body = self._network("encoder", X, [n_features, *hidden], self.activation, any_width=True)
+        body = self._network(
+            "encoder", X, [n_features, *hidden], self.activation, any_width=True
+        )
         width = output_shape(body, "encoder", n_features)[1]
-        decoder = self._network("decoder", X, [self.n_components, *reversed(hidden), n_features])
+        decoder = self._network(
+            "decoder", X, [self.n_components, *reversed(hidden), n_features]
+        )
         # A Gaussian decoder's data is standardised inside the module (one
         # scale for all features keeps the shared noise variance meaningful):
         # training on X or on c * X is then the same optimisation, with
         # likelihoods still reported in X's units. Unscaled data (N(0, 300^2))
         # used to diverge on the first batch at any learning rate.
-        shift, scale = (0.0, 1.0) if self._is_bernoulli() else _shift_and_scale(X, sample_weight)
+        shift, scale = (
+            (0.0, 1.0) if self._is_bernoulli() else _shift_and_scale(X, sample_weight)
+        )
         heads = nn.Linear(width, self.n_components), nn.Linear(width, self.n_components)
-        return VariationalAutoencoder(body, *heads, decoder, shift, scale, corruption=self._build_corruption(X))
+        return VariationalAutoencoder(
+            body, *heads, decoder, shift, scale, corruption=self._build_corruption(X)
+        )
 
     def _elementwise_nll(self, module, output, X, sample_weight=None):
         if self._is_bernoulli():
@@ -162,11 +186,18 @@ class VAE(BaseAutoencoder):
         if module.training:
             squares = residual.detach() ** 2
             # The batch's noise variance, each row counted with its weight.
-            noise_var = squares.mean() if sample_weight is None else weighted_mean(squares.mean(dim=1), sample_weight)
+            noise_var = (
+                squares.mean()
+                if sample_weight is None
+                else weighted_mean(squares.mean(dim=1), sample_weight)
+            )
             log_noise_var = torch.log(noise_var.clamp(min=_MIN_RELATIVE_NOISE_VAR))
         else:
             log_noise_var = module.log_noise_var - 2 * log_scale
-        return gaussian_nll(residual, log_noise_var, torch.zeros_like(residual)) + log_scale
+        return (
+            gaussian_nll(residual, log_noise_var, torch.zeros_like(residual))
+            + log_scale
+        )
 
     def _penalty(self, module, X, posterior, sample_weight=None):
         return self.beta * weighted_mean(kl_standard_normal(*posterior), sample_weight)
@@ -177,28 +208,45 @@ class VAE(BaseAutoencoder):
         # score_samples is then a deterministic function of the row, like
         # PCA's, even with random_state=None.
         self._score_seed = fit_seeds(self.random_state, 4)[-1]
-        means = self._predict(lambda module, rows: module.encode(rows), X)  # not transform: X is already validated
-        variances = np.average((means - np.average(means, axis=0, weights=sample_weight)) ** 2, axis=0,
-                               weights=sample_weight)
+        means = self._predict(
+            lambda module, rows: module.encode(rows), X
+        )  # not transform: X is already validated
+        variances = np.average(
+            (means - np.average(means, axis=0, weights=sample_weight)) ** 2,
+            axis=0,
+            weights=sample_weight,
+        )
         self.n_active_units_ = int(np.sum(variances > 0.01))
         if not self._is_bernoulli():
             scale = float(self.module_.input_scale)
-            relative = max(self._mean_squared_residual(X, sample_weight) / scale**2, _MIN_RELATIVE_NOISE_VAR)
+            relative = max(
+                self._mean_squared_residual(X, sample_weight) / scale**2,
+                _MIN_RELATIVE_NOISE_VAR,
+            )
             self.module_.log_noise_var.fill_(math.log(relative) + 2 * math.log(scale))
 
     def _mean_squared_residual(self, X, sample_weight=None):
         """E_q ||x - decoder(z)||^2 / n_features over the training data (rows weighted), z drawn from q(z|x)."""
         module = self.module_.train()
         total = 0.0
-        with training_randomness(self._score_seed, torch.device("cpu"), module), torch.no_grad():
+        with (
+            training_randomness(self._score_seed, torch.device("cpu"), module),
+            torch.no_grad(),
+        ):
             for start in range(0, len(X), 4096):
                 rows = to_tensor(X[start : start + 4096], dtype=INFERENCE_DTYPE)
                 squares = ((rows - module(rows)[0]) ** 2).sum(dim=1)
                 if sample_weight is not None:
-                    squares = squares * to_tensor(sample_weight[start : start + 4096], dtype=INFERENCE_DTYPE)
+                    squares = squares * to_tensor(
+                        sample_weight[start : start + 4096], dtype=INFERENCE_DTYPE
+                    )
                 total += float(squares.sum())
         module.eval()
-        n_rows = len(X) if sample_weight is None else float(np.sum(sample_weight, dtype=np.float64))
+        n_rows = (
+            len(X)
+            if sample_weight is None
+            else float(np.sum(sample_weight, dtype=np.float64))
+        )
         return total / (n_rows * X.shape[1])
 
     def score_samples(self, X, n_samples=None):
@@ -246,7 +294,9 @@ class VAE(BaseAutoencoder):
         importance_weighted = n_samples is not None
         n_draws = n_samples if importance_weighted else self.n_score_samples
         if not isinstance(n_draws, Integral) or n_draws < 1:
-            raise ValueError(f"n_samples must be a positive integer or None, got {n_samples!r}.")
+            raise ValueError(
+                f"n_samples must be a positive integer or None, got {n_samples!r}."
+            )
         draws = self.score_draws(n_draws)
         # The decoder sees n_draws rows per input row.
         scores = self._predict(
@@ -283,8 +333,14 @@ class VAE(BaseAutoencoder):
         check_is_fitted(self)
         if self.n_components > torch.quasirandom.SobolEngine.MAXDIM:
             generator = torch.Generator().manual_seed(self._score_seed)
-            return torch.randn((n_draws, 1, self.n_components), generator=generator, dtype=INFERENCE_DTYPE)
-        sobol = torch.quasirandom.SobolEngine(self.n_components, scramble=True, seed=self._score_seed)
+            return torch.randn(
+                (n_draws, 1, self.n_components),
+                generator=generator,
+                dtype=INFERENCE_DTYPE,
+            )
+        sobol = torch.quasirandom.SobolEngine(
+            self.n_components, scramble=True, seed=self._score_seed
+        )
         uniform = sobol.draw(n_draws, dtype=INFERENCE_DTYPE).clamp(1e-12, 1 - 1e-12)
         return torch.special.ndtri(uniform).unsqueeze(1)
 
@@ -379,8 +435,12 @@ class VAE(BaseAutoencoder):
         # Drawn on the CPU in float64 whatever the inference device: a seed
         # gives the same latent draws everywhere.
         generator = torch.Generator().manual_seed(seed)
-        z = torch.randn((n_samples, self.n_components), generator=generator, dtype=INFERENCE_DTYPE).numpy()
-        return self._predict(lambda module, codes: self._output_mean(module.decode(codes)), z)
+        z = torch.randn(
+            (n_samples, self.n_components), generator=generator, dtype=INFERENCE_DTYPE
+        ).numpy()
+        return self._predict(
+            lambda module, codes: self._output_mean(module.decode(codes)), z
+        )
 
     def interpolate(self, x_start, x_end, n_steps=8):
         """Decode a straight path in latent space between the posterior means of two inputs.
@@ -399,11 +459,18 @@ class VAE(BaseAutoencoder):
         """
         check_is_fitted(self)
         _check_count(n_steps, "n_steps", 2)
-        start, end = (self._predict(lambda module, rows: module.encode(rows), self._one_row(x, name))[0]
-                      for x, name in ((x_start, "x_start"), (x_end, "x_end")))
+        start, end = (
+            self._predict(
+                lambda module, rows: module.encode(rows), self._one_row(x, name)
+            )[0]
+            for x, name in ((x_start, "x_start"), (x_end, "x_end"))
+        )
         dtype = np.promote_types(start.dtype, end.dtype)
         weights = np.linspace(0, 1, n_steps, dtype=dtype)[:, None]
-        return self._predict(lambda module, codes: self._output_mean(module.decode(codes)), (1 - weights) * start + weights * end)
+        return self._predict(
+            lambda module, codes: self._output_mean(module.decode(codes)),
+            (1 - weights) * start + weights * end,
+        )
 
     def _one_row(self, x, name):
         """``x`` (a row, or a table of one row: a DataFrame keeps its feature names) validated as one input row."""
@@ -421,7 +488,9 @@ class VAE(BaseAutoencoder):
 
 def _check_count(value, name, minimum):
     if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer of at least {minimum}, got {value!r}.")
+        raise ValueError(
+            f"{name} must be an integer of at least {minimum}, got {value!r}."
+        )
 
 
 def _shift_and_scale(X, sample_weight=None):
@@ -436,6 +505,10 @@ def _shift_and_scale(X, sample_weight=None):
         scale = float(np.sqrt(np.mean((X - shift) ** 2)))
     else:
         shift = np.average(X, axis=0, weights=sample_weight).astype(X.dtype)
-        scale = float(np.sqrt(np.average(np.mean((X - shift) ** 2, axis=1), weights=sample_weight)))
+        scale = float(
+            np.sqrt(
+                np.average(np.mean((X - shift) ** 2, axis=1), weights=sample_weight)
+            )
+        )
     rounding = 4 * np.finfo(X.dtype).eps * float(np.max(np.abs(shift), initial=0.0))
     return shift, (scale if scale > rounding and np.isfinite(scale) else 1.0)

@@ -53,6 +53,7 @@ The rooms behind the public methods: :mod:`skae._fitting` (how a fit runs),
 :mod:`skae._random` (seeds and random streams), :mod:`skae._cpu` (threads and
 denormals), :mod:`skae._persistence` (pickle and skops state).
 """
+
 import copy
 import re
 from numbers import Integral, Real
@@ -61,7 +62,11 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._batches import is_out_of_core
@@ -69,23 +74,51 @@ from ._compat import Interval, StrOptions, _check_feature_names_in, _fit_context
 from ._fitting import train
 from ._inference import INFERENCE_DTYPE, inference_device, predict
 from ._likelihoods import MixedLikelihood
-from ._mixed import column_names, fit_schema, is_mixed, scoring_rows, split_rows, training_rows
-from ._persistence import VersionedStateMixin, autoencoder_state, rebuild_module, split_autoencoder_state
+from ._mixed import (
+    column_names,
+    fit_schema,
+    is_mixed,
+    scoring_rows,
+    split_rows,
+    training_rows,
+)
+from ._persistence import (
+    VersionedStateMixin,
+    autoencoder_state,
+    rebuild_module,
+    split_autoencoder_state,
+)
 from ._random import seeded
 from ._scores import honest_scores
 from ._validation import (
     check_chunk,
-    check_mixed_training,
     check_hidden_layer_sizes,
     check_inference_params,
+    check_mixed_training,
     check_training_data,
-    observed_weights as _observed_weights,
     training_input,
     training_weights,
     validate_X,
 )
-from .losses import bernoulli_nll, jacobian_frobenius_exact, squared_error, sum_features, weighted_mean
-from .nn import ACTIVATIONS, Autoencoder, GaussianNoise, Masking, SaltAndPepper, mlp, output_shape
+from ._validation import (
+    observed_weights as _observed_weights,
+)
+from .losses import (
+    bernoulli_nll,
+    jacobian_frobenius_exact,
+    squared_error,
+    sum_features,
+    weighted_mean,
+)
+from .nn import (
+    ACTIVATIONS,
+    Autoencoder,
+    GaussianNoise,
+    Masking,
+    SaltAndPepper,
+    mlp,
+    output_shape,
+)
 
 # Parameter and attribute docs shared by every autoencoder; ``document`` puts them
 # in place of "{base_parameters}" in a class docstring.
@@ -244,21 +277,37 @@ def document(cls):
     those of parameters the class documents itself (another default, another
     meaning), which are left out.
     """
-    shared_parameters, attributes = _BASE_PARAMETERS_DOC.strip("\n").split("\n\n    Attributes\n")
+    shared_parameters, attributes = _BASE_PARAMETERS_DOC.strip("\n").split(
+        "\n\n    Attributes\n"
+    )
     own = set(re.findall(r"^    (\w+) :", cls.__doc__, flags=re.MULTILINE))
     entries = re.split(r"\n(?=    \w[\w, ]* :)", shared_parameters)
-    kept = [entry for entry in entries if not own & set(re.findall(r"\w+", entry.split(" :")[0]))]
+    kept = [
+        entry
+        for entry in entries
+        if not own & set(re.findall(r"\w+", entry.split(" :")[0]))
+    ]
     shared = "\n".join(kept) + "\n\n    Attributes\n" + attributes
-    cls.__doc__ = cls.__doc__.replace("{base_parameters}", shared)
+    # The placeholder is indented as a docstring line so that formatters keep
+    # the docstring's indentation; the shared text carries its own.
+    cls.__doc__ = cls.__doc__.replace("    {base_parameters}", shared)
     return cls
 
 
-class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class BaseAutoencoder(
+    VersionedStateMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseEstimator,
+):
     """Base class of every skae autoencoder. Not meant to be used directly."""
 
     _parameter_constraints = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "encoder": [None, torch.nn.Module, callable],
         "decoder": [None, torch.nn.Module, callable],
@@ -266,8 +315,14 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         "noise": [StrOptions({"gaussian", "masking", "salt_and_pepper"}), None],
         "noise_level": [Interval(Real, 0, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "chunk_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "chunk_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -330,8 +385,12 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         likelihood = self._mixed_likelihood()
         n_outputs = inputs.shape[1] if likelihood is None else likelihood.n_outputs
         module = Autoencoder(
-            self._network("encoder", inputs, [inputs.shape[1], *hidden, self._code_size()]),
-            self._network("decoder", inputs, [self._code_size(), *reversed(hidden), n_outputs]),
+            self._network(
+                "encoder", inputs, [inputs.shape[1], *hidden, self._code_size()]
+            ),
+            self._network(
+                "decoder", inputs, [self._code_size(), *reversed(hidden), n_outputs]
+            ),
             corruption=self._build_corruption(inputs),
             code_layer=self._build_code_layer(),
         )
@@ -350,7 +409,9 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         if self.noise == "gaussian":
             return GaussianNoise(self.noise_level)
         if self.noise_level > 1:
-            raise ValueError(f"noise_level is a fraction of entries for noise={self.noise!r}; got {self.noise_level}.")
+            raise ValueError(
+                f"noise_level is a fraction of entries for noise={self.noise!r}; got {self.noise_level}."
+            )
         if self.noise == "masking":
             return Masking(self.noise_level)
         return SaltAndPepper(self.noise_level, X.min(axis=0), X.max(axis=0))
@@ -361,7 +422,11 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
 
     def _elementwise_nll(self, module, output, X, sample_weight=None):
         """Negative log-likelihood of each cell of ``X`` given the decoder's output (``sample_weight``: the rows')."""
-        return bernoulli_nll(output, X) if self._is_bernoulli() else squared_error(output, X)
+        return (
+            bernoulli_nll(output, X)
+            if self._is_bernoulli()
+            else squared_error(output, X)
+        )
 
     def _penalty(self, module, X, code, sample_weight=None):
         """A regularisation term added to the batch-mean loss; zero by default.
@@ -382,7 +447,9 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         """Compute variant-specific fitted attributes from the training data (rows weighted by ``sample_weight``)."""
 
     # ------------------------------------------------- networks and likelihood
-    def _network(self, role, X, mlp_sizes, mlp_output_activation="identity", any_width=False):
+    def _network(
+        self, role, X, mlp_sizes, mlp_output_activation="identity", any_width=False
+    ):
         """The user's ``encoder`` / ``decoder`` (``role``), or an MLP of ``mlp_sizes``.
 
         A user's network is checked at once with a dry forward pass: it must
@@ -407,8 +474,12 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         if any_width and len(shape) == 2:
             return network
         if shape != (2, out_width):
-            needed = "(2, width)" if any_width else (
-                f"(2, {out_width}) ({'n_components' if role == 'encoder' else 'n_features'}={out_width})"
+            needed = (
+                "(2, width)"
+                if any_width
+                else (
+                    f"(2, {out_width}) ({'n_components' if role == 'encoder' else 'n_features'}={out_width})"
+                )
             )
             raise ValueError(
                 f"The {role} {type(network).__name__} maps input of shape (2, {in_width}) to "
@@ -418,7 +489,10 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
 
     def _is_bernoulli(self):
         """Whether the decoder is Bernoulli (outputs logits, needs data in [0, 1])."""
-        return getattr(self, self._likelihood_param) in ("bernoulli", "binary_crossentropy")
+        return getattr(self, self._likelihood_param) in (
+            "bernoulli",
+            "binary_crossentropy",
+        )
 
     def _likelihood(self):
         """The parameter setting that chose the decoder, for error messages."""
@@ -442,17 +516,31 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
 
         With ``sample_weight`` the average is the weighted mean ``sum(w_i nll_i) / sum(w_i)``.
         """
-        if hasattr(module, "likelihood"):  # a mixed table's targets, weighted by the observed mask
-            return weighted_mean(module.likelihood(output, X, weights).sum(dim=1), sample_weight)
+        if hasattr(
+            module, "likelihood"
+        ):  # a mixed table's targets, weighted by the observed mask
+            return weighted_mean(
+                module.likelihood(output, X, weights).sum(dim=1), sample_weight
+            )
         if sample_weight is not None:
             return weighted_mean(
-                sum_features(self._elementwise_nll(module, output, X, sample_weight), weights), sample_weight
+                sum_features(
+                    self._elementwise_nll(module, output, X, sample_weight), weights
+                ),
+                sample_weight,
             )
-        if weights is None and type(self)._elementwise_nll is BaseAutoencoder._elementwise_nll:
+        if (
+            weights is None
+            and type(self)._elementwise_nll is BaseAutoencoder._elementwise_nll
+        ):
             # The same number from one fused kernel (and one backward) instead
             # of four elementwise ones (measured, see the engine benchmark
             # page). A variant with its own likelihood takes the general path.
-            nll = F.binary_cross_entropy_with_logits if self._is_bernoulli() else F.mse_loss
+            nll = (
+                F.binary_cross_entropy_with_logits
+                if self._is_bernoulli()
+                else F.mse_loss
+            )
             return nll(output, X, reduction="sum") / len(X)
         return sum_features(self._elementwise_nll(module, output, X), weights).mean()
 
@@ -495,10 +583,17 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         self : object
             The fitted estimator.
         """
-        X, weights = self._fit_rows(X, not (self.warm_start and self._is_fitted()), observed)
+        X, weights = self._fit_rows(
+            X, not (self.warm_start and self._is_fitted()), observed
+        )
         X, weights, sample_weight = training_weights(X, sample_weight, weights)
         return train(
-            self, X, max_epochs=self.max_iter, incremental=self.warm_start, weights=weights, sample_weight=sample_weight
+            self,
+            X,
+            max_epochs=self.max_iter,
+            incremental=self.warm_start,
+            weights=weights,
+            sample_weight=sample_weight,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -528,7 +623,15 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         """
         X, weights = self._fit_rows(X, not self._is_fitted())
         X, weights, sample_weight = training_weights(X, sample_weight, weights)
-        return train(self, X, weights=weights, max_epochs=1, incremental=True, partial=True, sample_weight=sample_weight)
+        return train(
+            self,
+            X,
+            weights=weights,
+            max_epochs=1,
+            incremental=True,
+            partial=True,
+            sample_weight=sample_weight,
+        )
 
     def transform(self, X):
         """Encode ``X`` into the latent space.
@@ -544,7 +647,9 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
             The codes, in the float dtype of ``X``.
         """
         check_is_fitted(self)
-        return self._predict(lambda module, rows: module.encode(rows), self._model_input(X))
+        return self._predict(
+            lambda module, rows: module.encode(rows), self._model_input(X)
+        )
 
     def inverse_transform(self, X):
         """Decode codes back to the input space.
@@ -568,7 +673,11 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
                 f"X has {codes.shape[1]} features, but {type(self).__name__}.inverse_transform "
                 f"is expecting {self._code_size()} features (n_components) as input."
             )
-        return self._as_table(self._predict(lambda module, code: self._point(module, module.decode(code)), codes))
+        return self._as_table(
+            self._predict(
+                lambda module, code: self._point(module, module.decode(code)), codes
+            )
+        )
 
     def reconstruct(self, X):
         """``inverse_transform(transform(X))`` in one pass.
@@ -584,7 +693,12 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
             As :meth:`inverse_transform` returns it.
         """
         check_is_fitted(self)
-        return self._as_table(self._predict(lambda module, rows: self._point(module, module(rows)[0]), self._model_input(X)))
+        return self._as_table(
+            self._predict(
+                lambda module, rows: self._point(module, module(rows)[0]),
+                self._model_input(X),
+            )
+        )
 
     def score_samples(self, X):
         """Minus the reconstruction error of each sample: higher means more normal.
@@ -611,9 +725,16 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         check_is_fitted(self)
         if self._is_mixed():
             rows = scoring_rows(self.schema_, X)
-            return honest_scores(self._predict(lambda module, rows: -self._cell_nll(module, rows).sum(dim=1), rows), rows)
+            return honest_scores(
+                self._predict(
+                    lambda module, rows: -self._cell_nll(module, rows).sum(dim=1), rows
+                ),
+                rows,
+            )
         X = self._validate_X(X, reset=False)
-        scores = self._predict(lambda module, rows: -self._reconstruction_nll(module, rows), X)
+        scores = self._predict(
+            lambda module, rows: -self._reconstruction_nll(module, rows), X
+        )
         return honest_scores(scores, X, self._is_bernoulli())
 
     def score_samples_per_column(self, X):
@@ -643,12 +764,22 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
                 "no column), so it has no per-column breakdown; use an AutoencoderTransformer, DenoisingAE, "
                 "SparseAE or ContractiveAE to explain rows column by column."
             )
-        rows = scoring_rows(self.schema_, X) if self._is_mixed() else self._validate_X(X, reset=False)
+        rows = (
+            scoring_rows(self.schema_, X)
+            if self._is_mixed()
+            else self._validate_X(X, reset=False)
+        )
         cells = self._predict(lambda module, rows: -self._cell_nll(module, rows), rows)
         # The policy of honest_scores, cell by cell; + 0.0 turns the -0.0 of a missing cell into 0.
         cells = np.where(np.isnan(cells), -np.inf, cells) + 0.0
-        names = column_names(self.schema_) if self._is_mixed() else _check_feature_names_in(self, None)
-        return pd.DataFrame(cells, columns=names, index=X.index if isinstance(X, pd.DataFrame) else None)
+        names = (
+            column_names(self.schema_)
+            if self._is_mixed()
+            else _check_feature_names_in(self, None)
+        )
+        return pd.DataFrame(
+            cells, columns=names, index=X.index if isinstance(X, pd.DataFrame) else None
+        )
 
     def score(self, X, y=None):
         """The mean of :meth:`score_samples`, so model selection needs no scorer.
@@ -722,9 +853,15 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         """``(rows, per-cell weights or None)`` that training reads; ``reset`` learns the columns afresh."""
         if reset and hasattr(self, "schema_"):
             del self.schema_
-        if (is_mixed(X, self.kinds) if reset else self._is_mixed()):
-            check_mixed_training(self, X, type(self)._elementwise_nll is not BaseAutoencoder._elementwise_nll)
-            return training_rows(fit_schema(self, X) if reset else self.schema_, X, observed)
+        if is_mixed(X, self.kinds) if reset else self._is_mixed():
+            check_mixed_training(
+                self,
+                X,
+                type(self)._elementwise_nll is not BaseAutoencoder._elementwise_nll,
+            )
+            return training_rows(
+                fit_schema(self, X) if reset else self.schema_, X, observed
+            )
         if observed is not None and is_out_of_core(X):
             raise ValueError(
                 f"observed= needs X in memory, got a {type(X).__name__}; load X (np.asarray) or fit without observed."
@@ -734,11 +871,19 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
 
     def _model_input(self, X):
         """``X`` as the encoder reads it: validated numbers, or a mixed table's encoded inputs."""
-        return self.schema_.encode(X).inputs if self._is_mixed() else self._validate_X(X, reset=False)
+        return (
+            self.schema_.encode(X).inputs
+            if self._is_mixed()
+            else self._validate_X(X, reset=False)
+        )
 
     def _point(self, module, output):
         """The reconstruction from the decoder's raw output: each column's point prediction on a mixed table."""
-        return module.likelihood.point(output) if hasattr(module, "likelihood") else self._output_mean(output)
+        return (
+            module.likelihood.point(output)
+            if hasattr(module, "likelihood")
+            else self._output_mean(output)
+        )
 
     def _as_table(self, points):
         """Decoded points as the table they stand for (mixed tables); numeric ones as they are."""
@@ -746,7 +891,11 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
 
     def _training_width(self):
         """The width of a training row: ``n_features_in_``, or a mixed table's inputs and targets."""
-        return self.schema_.n_inputs_ + self.n_features_in_ if self._is_mixed() else self.n_features_in_
+        return (
+            self.schema_.n_inputs_ + self.n_features_in_
+            if self._is_mixed()
+            else self.n_features_in_
+        )
 
     def _is_fitted(self):
         return hasattr(self, "module_")
@@ -782,8 +931,17 @@ class BaseAutoencoder(VersionedStateMixin, ClassNamePrefixFeaturesOutMixin, Tran
         torch.func). The protocol variants use for their own inference.
         """
         check_inference_params(self)
-        device = inference_device(self.inference_device, getattr(self, "device_", "cpu"))
-        return predict(self.module_, function, X, device, rows_per_pass or self.inference_batch_size, autograd)
+        device = inference_device(
+            self.inference_device, getattr(self, "device_", "cpu")
+        )
+        return predict(
+            self.module_,
+            function,
+            X,
+            device,
+            rows_per_pass or self.inference_batch_size,
+            autograd,
+        )
 
     def _training_input(self, X, reset):
         """``X`` validated for training (:func:`skae._validation.training_input`)."""

@@ -54,7 +54,7 @@ class ContractiveAE(BaseAutoencoder):
         Activation of every encoder layer, the code included, and of the
         decoder's hidden layers. With your own ``encoder`` it is applied to
         the encoder's output to make the code ("identity" leaves it as is).
-{base_parameters}
+    {base_parameters}
 
     See Also
     --------
@@ -136,9 +136,13 @@ class ContractiveAE(BaseAutoencoder):
                     "jacobian='closed_form' needs the built-in one-layer encoder (encoder=None, "
                     "hidden_layer_sizes=()); use jacobian='exact' or 'projection'."
                 )
-            squared_norms = jacobian_frobenius_closed_form(module.encoder[0], module.code_layer, X)
+            squared_norms = jacobian_frobenius_closed_form(
+                module.encoder[0], module.code_layer, X
+            )
         elif method == "exact":
             squared_norms = jacobian_frobenius_exact(module.encode, X)
         else:
-            squared_norms = jacobian_frobenius_projection(module.encode, X, self.n_projections)
+            squared_norms = jacobian_frobenius_projection(
+                module.encode, X, self.n_projections
+            )
         return self.contractive_weight * weighted_mean(squared_norms, sample_weight)

@@ -11,8 +11,6 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseAutoencoder
-from ._mixed import is_mixed
-from ._validation import check_params, row_weights, validate_input
 from ._compat import (
     HasMethods,
     Interval,
@@ -23,9 +21,11 @@ from ._compat import (
     is_pandas_na,
     is_scalar_nan,
 )
-from ._persistence import VersionedStateMixin
 from ._denoising import DenoisingAE
+from ._mixed import is_mixed
+from ._persistence import VersionedStateMixin
 from ._scores import is_bernoulli
+from ._validation import check_params, row_weights, validate_input
 
 
 class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
@@ -236,7 +236,10 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         if is_bernoulli(autoencoder):
             # A Bernoulli likelihood models cells in [0, 1] as they are:
             # centring them would produce values it refuses.
-            self.offset_, self.scale_ = np.zeros_like(self.mean_), np.ones_like(self.mean_)
+            self.offset_, self.scale_ = (
+                np.zeros_like(self.mean_),
+                np.ones_like(self.mean_),
+            )
         else:
             self.offset_, self.scale_ = self.mean_, np.where(spread > 0, spread, 1.0)
         self.placeholder_ = (self.mean_ - self.offset_) / self.scale_
@@ -244,12 +247,17 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         Z = self._scale(X, missing)
         warm_start = autoencoder.warm_start
         for round_ in range(self.n_rounds):
-            started, epochs_before = time.perf_counter(), autoencoder.n_iter_ if round_ else 0
+            started, epochs_before = (
+                time.perf_counter(),
+                autoencoder.n_iter_ if round_ else 0,
+            )
             if round_ > 0:
                 Z[missing] = autoencoder.reconstruct(Z)[missing]
             # Later rounds continue training the same model on the refined input.
             weighted = {} if weights is None else {"sample_weight": weights}
-            autoencoder.set_params(warm_start=round_ > 0).fit(Z, observed=~missing, **weighted)
+            autoencoder.set_params(warm_start=round_ > 0).fit(
+                Z, observed=~missing, **weighted
+            )
             if self.verbose:
                 print(
                     f"[{type(self).__name__}] round {round_ + 1}/{self.n_rounds}: "
@@ -261,14 +269,24 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
 
     def _new_autoencoder(self, n_features):
         """The autoencoder to train: a clone of ``autoencoder`` (or the default) with the imputer's settings."""
-        autoencoder = clone(self.autoencoder) if self.autoencoder is not None else self._default_autoencoder(n_features)
+        autoencoder = (
+            clone(self.autoencoder)
+            if self.autoencoder is not None
+            else self._default_autoencoder(n_features)
+        )
         if not isinstance(autoencoder, BaseAutoencoder):
-            raise TypeError(f"autoencoder must be a skae autoencoder, got {type(autoencoder).__name__}.")
+            raise TypeError(
+                f"autoencoder must be a skae autoencoder, got {type(autoencoder).__name__}."
+            )
         self._check_sample_posterior(autoencoder)
         if self.verbose >= 2:
             autoencoder.set_params(verbose=1)
         if self.random_state is not None:
-            autoencoder.set_params(random_state=check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+            autoencoder.set_params(
+                random_state=check_random_state(self.random_state).randint(
+                    np.iinfo(np.int32).max
+                )
+            )
         if self.kinds is not None:
             autoencoder.set_params(kinds=self.kinds)
         return autoencoder
@@ -280,28 +298,41 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         set_table_features(self, X)
         self._fit_indicator(missing)
         self.observed_features_ = ~missing.all(axis=0)
-        table, missing = select_columns(X, self.observed_features_), missing[:, self.observed_features_]
+        table, missing = (
+            select_columns(X, self.observed_features_),
+            missing[:, self.observed_features_],
+        )
         autoencoder = self._new_autoencoder(table.shape[1])
         warm_start, refilled = autoencoder.warm_start, table
         for round_ in range(self.n_rounds):
             if round_ > 0:
                 refilled = fill_cells(table, autoencoder.reconstruct(refilled), missing)
             # Refilled cells are the model's input, never its targets.
-            fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
-            autoencoder.set_params(warm_start=round_ > 0).fit(refilled, observed=~missing, **fit_params)
+            fit_params = (
+                {} if sample_weight is None else {"sample_weight": sample_weight}
+            )
+            autoencoder.set_params(warm_start=round_ > 0).fit(
+                refilled, observed=~missing, **fit_params
+            )
             if self.verbose:
-                print(f"[{type(self).__name__}] round {round_ + 1}/{self.n_rounds}: {autoencoder.n_iter_} epochs in all")
+                print(
+                    f"[{type(self).__name__}] round {round_ + 1}/{self.n_rounds}: {autoencoder.n_iter_} epochs in all"
+                )
         self.autoencoder_ = autoencoder.set_params(warm_start=warm_start)
         return self._impute_table(X, missing)
 
     def _table_mask(self, X):
         """The missing cells of a mixed table (``pandas.isna``); other placeholders are refused."""
-        if not (is_scalar_nan(self.missing_values) or is_pandas_na(self.missing_values)):
+        if not (
+            is_scalar_nan(self.missing_values) or is_pandas_na(self.missing_values)
+        ):
             raise ValueError(
                 f"missing_values={self.missing_values!r}: a mixed table marks its missing cells with NaN, None or "
                 "pd.NA; replace the placeholder first (X.replace(placeholder, np.nan)) and keep missing_values=np.nan."
             )
-        return np.asarray(pd.isna(X if isinstance(X, pd.DataFrame) else np.asarray(X, dtype=object)))
+        return np.asarray(
+            pd.isna(X if isinstance(X, pd.DataFrame) else np.asarray(X, dtype=object))
+        )
 
     def _impute_table(self, X, missing):
         """``X``'s missing cells filled by ``n_rounds`` refinements; observed cells returned as they are."""
@@ -309,13 +340,19 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         filled = table
         if missing.any():
             for _ in range(self.n_rounds):
-                filled = fill_cells(table, self.autoencoder_.reconstruct(filled), missing)
+                filled = fill_cells(
+                    table, self.autoencoder_.reconstruct(filled), missing
+                )
         if self.keep_empty_features:
             filled = insert_columns(X, filled, self.observed_features_)
         else:
             self._warn_empty_features()
         indicator = self._transform_indicator(self._table_mask(X))
-        return filled if indicator is None else append_columns(filled, indicator, self.get_feature_names_out())
+        return (
+            filled
+            if indicator is None
+            else append_columns(filled, indicator, self.get_feature_names_out())
+        )
 
     def transform(self, X):
         """Impute the missing cells of ``X``; observed cells are returned unchanged.
@@ -331,15 +368,28 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         """
         check_is_fitted(self)
         # Parameters that transform reads: changing them needs no refit, so fit has not validated them.
-        check_params(self, ("n_rounds", "sample_posterior", "missing_values", "keep_empty_features", "random_state"))
+        check_params(
+            self,
+            (
+                "n_rounds",
+                "sample_posterior",
+                "missing_values",
+                "keep_empty_features",
+                "random_state",
+            ),
+        )
         self._check_sample_posterior(self.autoencoder_)
         if getattr(self, "_table", False):
-            return self._impute_table(X, self._table_mask(X)[:, self.observed_features_])
+            return self._impute_table(
+                X, self._table_mask(X)[:, self.observed_features_]
+            )
         X = self._validate_input(X, reset=False)
         return self._impute(X, _get_mask(X, self.missing_values))
 
     def _validate_input(self, X, reset):
-        nan_marks_missing = is_scalar_nan(self.missing_values) or is_pandas_na(self.missing_values)
+        nan_marks_missing = is_scalar_nan(self.missing_values) or is_pandas_na(
+            self.missing_values
+        )
         if not (nan_marks_missing or isinstance(self.missing_values, Real)):
             raise ValueError(
                 f"missing_values={self.missing_values!r} cannot mark cells of numeric data, which is what "
@@ -375,13 +425,17 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
             for round_ in range(self.n_rounds):
                 last = round_ == self.n_rounds - 1
                 if last and self.sample_posterior:
-                    filled = self.autoencoder_.sample_reconstruction(Z, random_state=rng)
+                    filled = self.autoencoder_.sample_reconstruction(
+                        Z, random_state=rng
+                    )
                 else:
                     filled = self.autoencoder_.reconstruct(Z)
                 Z[missing] = filled[missing]
             # A constant feature's missing cells get its value.
             Z[:, self.constant_features_] = self.placeholder_[self.constant_features_]
-        imputed = np.where(missing, Z * self.scale_ + self.offset_, X).astype(X.dtype, copy=False)
+        imputed = np.where(missing, Z * self.scale_ + self.offset_, X).astype(
+            X.dtype, copy=False
+        )
         if self.keep_empty_features:
             imputed[:, ~self.observed_features_] = 0.0
         else:
@@ -393,7 +447,11 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         """SimpleImputer's warning when features without any observed value in fit are dropped."""
         empty = np.flatnonzero(~self.observed_features_)
         if len(empty):
-            names = self.feature_names_in_[empty] if hasattr(self, "feature_names_in_") else empty
+            names = (
+                self.feature_names_in_[empty]
+                if hasattr(self, "feature_names_in_")
+                else empty
+            )
             warnings.warn(
                 f"Skipping features without any observed values: {names}. At least one non-missing value is "
                 "needed for imputation; set keep_empty_features=True to keep them (filled with 0).",
@@ -406,15 +464,21 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         """Each feature's mean over its observed cells (rows weighted; 0 if none), and their count or weight."""
         if weights is None:
             counts = (~missing).sum(axis=0)
-            return np.where(counts > 0, np.nansum(observed, axis=0) / np.maximum(counts, 1), 0.0), counts
+            return np.where(
+                counts > 0, np.nansum(observed, axis=0) / np.maximum(counts, 1), 0.0
+            ), counts
         totals = np.where(missing, 0.0, weights[:, None]).sum(axis=0)
         sums = np.nansum(observed * weights[:, None], axis=0)
-        return np.divide(sums, totals, out=np.zeros_like(totals), where=totals > 0), totals
+        return np.divide(
+            sums, totals, out=np.zeros_like(totals), where=totals > 0
+        ), totals
 
     @staticmethod
     def _spread(observed):
         """Each feature's observed range, the unit the loss counts its errors in (class docstring)."""
-        return np.nanmax(observed, axis=0, initial=-np.inf) - np.nanmin(observed, axis=0, initial=np.inf)
+        return np.nanmax(observed, axis=0, initial=-np.inf) - np.nanmin(
+            observed, axis=0, initial=np.inf
+        )
 
     @staticmethod
     def _default_autoencoder(n_features):
@@ -424,8 +488,13 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         # development sets kept out of the imputation benchmark; the
         # comparisons are on the imputation benchmark page.
         return DenoisingAE(
-            n_features, noise="masking", noise_level=0.15, hidden_layer_sizes=(512,),
-            early_stopping=True, n_iter_no_change=200, max_iter=3000,
+            n_features,
+            noise="masking",
+            noise_level=0.15,
+            hidden_layer_sizes=(512,),
+            early_stopping=True,
+            n_iter_no_change=200,
+            max_iter=3000,
         )
 
     def get_feature_names_out(self, input_features=None):
@@ -441,7 +510,11 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         """
         check_is_fitted(self)
         input_features = _check_feature_names_in(self, input_features)
-        names = input_features if self.keep_empty_features else input_features[self.observed_features_]
+        names = (
+            input_features
+            if self.keep_empty_features
+            else input_features[self.observed_features_]
+        )
         return self._concatenate_indicator_feature_names_out(names, input_features)
 
 
@@ -458,7 +531,11 @@ def set_table_features(imputer, X):
 
 def select_columns(X, kept):
     """The columns of the table ``X`` marked in ``kept``."""
-    return X.iloc[:, np.flatnonzero(kept)] if isinstance(X, pd.DataFrame) else np.asarray(X)[:, kept]
+    return (
+        X.iloc[:, np.flatnonzero(kept)]
+        if isinstance(X, pd.DataFrame)
+        else np.asarray(X)[:, kept]
+    )
 
 
 def fill_cells(X, filled, missing):
@@ -466,7 +543,9 @@ def fill_cells(X, filled, missing):
     if not isinstance(X, pd.DataFrame):
         return np.where(missing, filled, X).astype(np.asarray(X).dtype, copy=False)
     columns = {
-        j: X.iloc[:, j].where(~missing[:, j], filled.iloc[:, j].set_axis(X.index)).astype(X.dtypes.iloc[j])
+        j: X.iloc[:, j]
+        .where(~missing[:, j], filled.iloc[:, j].set_axis(X.index))
+        .astype(X.dtypes.iloc[j])
         for j in range(X.shape[1])
     }
     return pd.DataFrame(columns, index=X.index).set_axis(X.columns, axis=1)

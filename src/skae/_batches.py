@@ -14,7 +14,7 @@ part of each global batch (:func:`shard_batches`, the one sharding rule).
 
 import math
 from concurrent.futures import ThreadPoolExecutor
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -52,9 +52,9 @@ class Batch(NamedTuple):
     """
 
     X: torch.Tensor
-    weights: Optional[torch.Tensor] = None
-    share: Optional[float] = None
-    sample_weight: Optional[torch.Tensor] = None
+    weights: torch.Tensor | None = None
+    share: float | None = None
+    sample_weight: torch.Tensor | None = None
 
     @property
     def n_rows(self):
@@ -79,9 +79,15 @@ def is_out_of_core(X):
     """
     if isinstance(X, np.memmap):
         return True
-    if isinstance(X, (np.ndarray, list, tuple, torch.Tensor, pd.DataFrame, pd.Series)) or sp.issparse(X):
+    if isinstance(
+        X, (np.ndarray, list, tuple, torch.Tensor, pd.DataFrame, pd.Series)
+    ) or sp.issparse(X):
         return False
-    return hasattr(X, "dtype") and hasattr(X, "__getitem__") and len(getattr(X, "shape", ())) == 2
+    return (
+        hasattr(X, "dtype")
+        and hasattr(X, "__getitem__")
+        and len(getattr(X, "shape", ())) == 2
+    )
 
 
 def auto_batch_size(n_rows):
@@ -96,7 +102,9 @@ def requested_batch_size(batch_size, n_rows):
 
 
 # ------------------------------------------------------------------ layout
-def training_data(X, weights, params, rng, use_validation, device, check_chunk, sample_weight=None):
+def training_data(
+    X, weights, params, rng, use_validation, device, check_chunk, sample_weight=None
+):
     """The :class:`TrainingData` of validated ``X`` (with per-cell ``weights`` and per-row ``sample_weight``).
 
     ``params`` holds the estimator's ``batch_size``, ``chunk_size`` and
@@ -105,10 +113,20 @@ def training_data(X, weights, params, rng, use_validation, device, check_chunk, 
     """
     if is_out_of_core(X):
         return chunked_datasets(X, params, rng, use_validation, device, check_chunk)
-    train_rows, valid_rows = split_rows(len(X), params["validation_fraction"], rng if use_validation else None)
+    train_rows, valid_rows = split_rows(
+        len(X), params["validation_fraction"], rng if use_validation else None
+    )
     batch_size = requested_batch_size(params["batch_size"], len(train_rows))
-    valid_data = None if valid_rows is None else tensor_dataset(X, weights, valid_rows, device, sample_weight)
-    return TrainingData(tensor_dataset(X, weights, train_rows, device, sample_weight), valid_data, batch_size)
+    valid_data = (
+        None
+        if valid_rows is None
+        else tensor_dataset(X, weights, valid_rows, device, sample_weight)
+    )
+    return TrainingData(
+        tensor_dataset(X, weights, train_rows, device, sample_weight),
+        valid_data,
+        batch_size,
+    )
 
 
 def split_rows(n_samples, validation_fraction, rng=None):
@@ -156,14 +174,20 @@ def chunked_datasets(X, params, rng, use_validation, device, check_chunk):
         blocks, valid_blocks = _hold_out_blocks(blocks, block_rows, params, rng)
     per_chunk = max(1, chunk_rows // block_rows)
     train_data = ChunkedDataset(X, blocks, per_chunk, device, check_chunk)
-    valid_data = None if valid_blocks is None else ChunkedDataset(X, valid_blocks, per_chunk, device, check_chunk)
+    valid_data = (
+        None
+        if valid_blocks is None
+        else ChunkedDataset(X, valid_blocks, per_chunk, device, check_chunk)
+    )
     return TrainingData(train_data, valid_data, min(batch_size, len(train_data)))
 
 
 def _chunk_rows(chunk_size, n_features, batch_size):
     """Rows per chunk: ``chunk_size`` (at least a batch), or for "auto" a multiple of the batch size."""
     if chunk_size == "auto":
-        return max(1, (_AUTO_CHUNK_BYTES // (4 * n_features)) // batch_size) * batch_size
+        return (
+            max(1, (_AUTO_CHUNK_BYTES // (4 * n_features)) // batch_size) * batch_size
+        )
     return max(chunk_size, batch_size)
 
 
@@ -214,17 +238,36 @@ class TensorBatches:
         return math.ceil(len(self.dataset) / self.batch_size)
 
     def __iter__(self):
-        X, weights, sample_weight = self.dataset.X, self.dataset.weights, self.dataset.sample_weight
-        order = torch.randperm(len(X), generator=self.generator).to(X.device) if self.shuffle else None
+        X, weights, sample_weight = (
+            self.dataset.X,
+            self.dataset.weights,
+            self.dataset.sample_weight,
+        )
+        order = (
+            torch.randperm(len(X), generator=self.generator).to(X.device)
+            if self.shuffle
+            else None
+        )
         if self.shard is not None:
             # Each global batch is cut among the processes.
-            sizes = [min(self.batch_size, len(X) - start) for start in range(0, len(X), self.batch_size)]
-            parts = np.array([near_equal_parts(size, self.shard.world_size) for size in sizes]).T
-            offsets = np.arange(len(sizes)) * self.batch_size + parts[: self.shard.rank].sum(axis=0)
+            sizes = [
+                min(self.batch_size, len(X) - start)
+                for start in range(0, len(X), self.batch_size)
+            ]
+            parts = np.array(
+                [near_equal_parts(size, self.shard.world_size) for size in sizes]
+            ).T
+            offsets = np.arange(len(sizes)) * self.batch_size + parts[
+                : self.shard.rank
+            ].sum(axis=0)
             yield from shard_batches(X, weights, order, parts, offsets, self.shard)
             return
         for start in range(0, len(X), self.batch_size):
-            rows = slice(start, start + self.batch_size) if order is None else order[start : start + self.batch_size]
+            rows = (
+                slice(start, start + self.batch_size)
+                if order is None
+                else order[start : start + self.batch_size]
+            )
             yield Batch(
                 X[rows],
                 None if weights is None else weights[rows],
@@ -250,12 +293,20 @@ def shard_batches(X, weights, order, parts, offsets, shard):
         total, mine = int(parts[:, step].sum()), int(parts[shard.rank, step])
         if total == 0:
             continue
-        start, stop = (0, 1) if mine == 0 else (int(offsets[step]), int(offsets[step]) + mine)
+        start, stop = (
+            (0, 1) if mine == 0 else (int(offsets[step]), int(offsets[step]) + mine)
+        )
         rows = slice(start, stop) if order is None else order[start:stop]
         if len(X) == 0:  # a process that read no rows of this chunk
-            yield Batch(torch.zeros((1, X.shape[1]), dtype=X.dtype, device=X.device), None, 0.0)
+            yield Batch(
+                torch.zeros((1, X.shape[1]), dtype=X.dtype, device=X.device), None, 0.0
+            )
             continue
-        yield Batch(X[rows], None if weights is None else weights[rows], shard.world_size * mine / total)
+        yield Batch(
+            X[rows],
+            None if weights is None else weights[rows],
+            shard.world_size * mine / total,
+        )
 
 
 def near_equal_parts(n, n_parts):
@@ -299,7 +350,9 @@ class ChunkedDataset:
             parts = dask.compute(*parts)
         parts = [np.asarray(part) for part in parts]
         n_rows = sum(len(part) for part in parts)
-        if out is None or len(out) < n_rows:  # more rows than asked for: check() reports it
+        if (
+            out is None or len(out) < n_rows
+        ):  # more rows than asked for: check() reports it
             out = np.empty((n_rows, self.X.shape[1]), dtype=np.float32)
         rows = np.concatenate(parts, out=out[:n_rows], casting="unsafe")
         self.check(rows, ranges)
@@ -325,28 +378,47 @@ class ChunkedBatches(TensorBatches):
         """The blocks of each chunk, in this epoch's order."""
         blocks, per_chunk = self.dataset.blocks, self.dataset.blocks_per_chunk
         if self.shuffle:
-            blocks = blocks[torch.randperm(len(blocks), generator=self.generator).numpy()]
-        return [blocks[start : start + per_chunk] for start in range(0, len(blocks), per_chunk)]
+            blocks = blocks[
+                torch.randperm(len(blocks), generator=self.generator).numpy()
+            ]
+        return [
+            blocks[start : start + per_chunk]
+            for start in range(0, len(blocks), per_chunk)
+        ]
 
     def __iter__(self):
         chunks = self.chunks()
         shard = self.shard
-        reads = chunks if shard is None else [blocks[shard.rank :: shard.world_size] for blocks in chunks]
+        reads = (
+            chunks
+            if shard is None
+            else [blocks[shard.rank :: shard.world_size] for blocks in chunks]
+        )
         # Two buffers, filled in turn: a fresh array per chunk grew the C
         # heap without bound on long streams instead of reusing freed chunks.
         rows_per_chunk = max(_n_rows(blocks) for blocks in reads)
         n_features = self.dataset.X.shape[1]
-        buffers = [np.empty((rows_per_chunk, n_features), dtype=np.float32) for _ in range(min(2, len(chunks)))]
+        buffers = [
+            np.empty((rows_per_chunk, n_features), dtype=np.float32)
+            for _ in range(min(2, len(chunks)))
+        ]
         with ThreadPoolExecutor(max_workers=1) as reader:
             pending = reader.submit(self.dataset.read, reads[0], buffers[0])
             for index in range(len(chunks)):
                 # The other buffer's chunk is done: its last batch was trained before this resumed.
                 rows = pending.result()
                 if index + 1 < len(chunks):
-                    pending = reader.submit(self.dataset.read, reads[index + 1], buffers[(index + 1) % 2])
+                    pending = reader.submit(
+                        self.dataset.read, reads[index + 1], buffers[(index + 1) % 2]
+                    )
                 chunk = torch.from_numpy(rows).to(self.dataset.device)
                 if shard is None:
-                    yield from TensorBatches(TensorDataset(chunk), self.batch_size, self.shuffle, self.generator)
+                    yield from TensorBatches(
+                        TensorDataset(chunk),
+                        self.batch_size,
+                        self.shuffle,
+                        self.generator,
+                    )
                 else:
                     yield from self.sharded(chunk, chunks[index])
 
@@ -360,14 +432,21 @@ class ChunkedBatches(TensorBatches):
         shard, world = self.shard, self.shard.world_size
         sizes = blocks[:, 1] - blocks[:, 0]
         n_steps = math.ceil(int(sizes.sum()) / self.batch_size)
-        parts = np.array([near_equal_parts(int(sizes[rank::world].sum()), n_steps) for rank in range(world)])
+        parts = np.array(
+            [
+                near_equal_parts(int(sizes[rank::world].sum()), n_steps)
+                for rank in range(world)
+            ]
+        )
         offsets = np.concatenate([[0], np.cumsum(parts[shard.rank])[:-1]])
         order = None
         if self.shuffle:
             # One draw from the shared generator keeps it in step on every
             # process; the shuffle of each process's own rows is its own.
             seed = int(torch.randint(2**62, (1,), generator=self.generator))
-            own = torch.Generator().manual_seed(int(np.random.SeedSequence([seed, shard.rank]).generate_state(1)[0]))
+            own = torch.Generator().manual_seed(
+                int(np.random.SeedSequence([seed, shard.rank]).generate_state(1)[0])
+            )
             order = torch.randperm(len(X), generator=own).to(X.device)
         return shard_batches(X, None, order, parts, offsets, shard)
 
@@ -378,4 +457,6 @@ def _n_rows(blocks):
 
 def sample_chunk(dataset, batch_size, rng):
     """One random chunk of a :class:`ChunkedDataset`'s rows, drawn with the numpy RandomState ``rng``."""
-    return dataset.read(ChunkedBatches(dataset, batch_size, True, rng_generator(rng)).chunks()[0])
+    return dataset.read(
+        ChunkedBatches(dataset, batch_size, True, rng_generator(rng)).chunks()[0]
+    )

@@ -34,7 +34,7 @@ class DenoisingAE(BaseAutoencoder):
         ("masking", "salt_and_pepper", at most 1).
     loss : {"squared_error", "binary_crossentropy"}, default="squared_error"
         Reconstruction likelihood, as in :class:`AutoencoderTransformer`.
-{base_parameters}
+    {base_parameters}
 
     See Also
     --------

@@ -34,9 +34,16 @@ try:
     import onnx_ir
     import skl2onnx
     from onnxscript import opset18
-    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType, Int64TensorType, guess_tensor_type
+    from skl2onnx.common.data_types import (
+        DoubleTensorType,
+        FloatTensorType,
+        Int64TensorType,
+        guess_tensor_type,
+    )
 except ImportError as error:  # pragma: no cover - depends on the environment
-    raise ImportError("skae.onnx needs the onnx extra: pip install 'skae[onnx]'.") from error
+    raise ImportError(
+        "skae.onnx needs the onnx extra: pip install 'skae[onnx]'."
+    ) from error
 import torch
 from sklearn.utils.validation import check_is_fitted
 
@@ -67,15 +74,25 @@ def register():
     """
     for cls in _AUTOENCODERS:
         skl2onnx.update_registered_converter(
-            cls, f"Skae{cls.__name__}", _autoencoder_shape, _convert_autoencoder,
+            cls,
+            f"Skae{cls.__name__}",
+            _autoencoder_shape,
+            _convert_autoencoder,
             options={"inverse_transform": [False, True]},
         )
     skl2onnx.update_registered_converter(
-        AutoencoderOutlierDetector, "SkaeAutoencoderOutlierDetector", _detector_shape, _convert_detector,
-        parser=_parse_detector, options={"score_samples": [False, True]},
+        AutoencoderOutlierDetector,
+        "SkaeAutoencoderOutlierDetector",
+        _detector_shape,
+        _convert_detector,
+        parser=_parse_detector,
+        options={"score_samples": [False, True]},
     )
     skl2onnx.update_registered_converter(
-        AutoencoderImputer, "SkaeAutoencoderImputer", _imputer_shape, _convert_imputer,
+        AutoencoderImputer,
+        "SkaeAutoencoderImputer",
+        _imputer_shape,
+        _convert_imputer,
     )
 
 
@@ -120,7 +137,9 @@ def to_onnx(model, X, *, target_opset=None, options=None, **kwargs):
     True
     """
     register()
-    return skl2onnx.to_onnx(model, X, target_opset=target_opset, options=options, **kwargs)
+    return skl2onnx.to_onnx(
+        model, X, target_opset=target_opset, options=options, **kwargs
+    )
 
 
 # ------------------------------------------------------------------ shapes
@@ -129,7 +148,9 @@ def _rows(operator):
 
 
 def _wants(operator, option):
-    return bool(operator.scope_inst.get_options(operator.raw_operator, {option: False})[option])
+    return bool(
+        operator.scope_inst.get_options(operator.raw_operator, {option: False})[option]
+    )
 
 
 def _autoencoder_shape(operator):
@@ -165,7 +186,9 @@ def _parse_detector(scope, model, inputs, custom_parsers=None):
     if scope.get_options(model, {"score_samples": False})["score_samples"]:
         names.append("score_samples")
     for name in names:
-        kind = Int64TensorType() if name == "label" else guess_tensor_type(inputs[0].type)
+        kind = (
+            Int64TensorType() if name == "label" else guess_tensor_type(inputs[0].type)
+        )
         operator.outputs.append(scope.declare_local_variable(name, kind))
     return operator.outputs
 
@@ -173,7 +196,11 @@ def _parse_detector(scope, model, inputs, custom_parsers=None):
 # -------------------------------------------------------------- converters
 def _refuse_mixed(*estimators):
     """A model fitted on a mixed table reads the schema's codes, not raw columns: its graph would be wrong."""
-    mixed = [type(estimator).__name__ for estimator in estimators if getattr(estimator, "schema_", None) is not None]
+    mixed = [
+        type(estimator).__name__
+        for estimator in estimators
+        if getattr(estimator, "schema_", None) is not None
+    ]
     if mixed:
         raise NotImplementedError(
             f"{mixed[0]} was fitted on a mixed table (kinds=, or a DataFrame with non-numeric columns), which ONNX "
@@ -191,8 +218,15 @@ def _convert_autoencoder(scope, operator, container):
 
 def _convert_detector(scope, operator, container):
     detector = operator.raw_operator
-    module = DetectorOutputs(detector, _torch_dtype(operator), score_samples=len(operator.outputs) == 3)
-    _splice(_export(module, operator, container, *detector.estimators_), scope, operator, container)
+    module = DetectorOutputs(
+        detector, _torch_dtype(operator), score_samples=len(operator.outputs) == 3
+    )
+    _splice(
+        _export(module, operator, container, *detector.estimators_),
+        scope,
+        operator,
+        container,
+    )
 
 
 def _convert_imputer(scope, operator, container):
@@ -204,7 +238,12 @@ def _convert_imputer(scope, operator, container):
             "ONNX form; use sample_posterior=False (fills with the decoder's mean) for the exported model."
         )
     module = Impute(imputer, _torch_dtype(operator))
-    _splice(_export(module, operator, container, imputer.autoencoder_), scope, operator, container)
+    _splice(
+        _export(module, operator, container, imputer.autoencoder_),
+        scope,
+        operator,
+        container,
+    )
 
 
 def _torch_dtype(operator):
@@ -224,14 +263,23 @@ def _export(module, operator, container, *estimators):
     """The ONNX model of ``module`` (dynamic batch size), its local functions inlined."""
     opset = container.target_opset
     if opset is not None and opset < _MIN_OPSET:
-        raise ValueError(f"skae's converters need target_opset >= {_MIN_OPSET} (torch's dynamo exporter), got {opset}.")
+        raise ValueError(
+            f"skae's converters need target_opset >= {_MIN_OPSET} (torch's dynamo exporter), got {opset}."
+        )
     width = operator.inputs[0].get_second_dimension()
     example = torch.zeros(2, width, dtype=_torch_dtype(operator))
     try:
         with _quiet():
             program = torch.onnx.export(
-                module.eval(), (example,), dynamo=True, dynamic_shapes=({0: "batch"},), opset_version=opset,
-                verbose=False, custom_translation_table={torch.ops.aten.scalar_tensor.default: _scalar_tensor},
+                module.eval(),
+                (example,),
+                dynamo=True,
+                dynamic_shapes=({0: "batch"},),
+                opset_version=opset,
+                verbose=False,
+                custom_translation_table={
+                    torch.ops.aten.scalar_tensor.default: _scalar_tensor
+                },
             )
     except Exception as error:
         raise ValueError(
@@ -252,8 +300,13 @@ def _scalar_tensor(s, dtype=None, layout=None, device=None, pin_memory=None):
 def _describe(estimators):
     parts = []
     for estimator in estimators:
-        children = ", ".join(f"{name}={type(child).__name__}" for name, child in estimator.module_.named_children())
-        parts.append(f"{type(estimator).__name__} ({type(estimator.module_).__name__}: {children})")
+        children = ", ".join(
+            f"{name}={type(child).__name__}"
+            for name, child in estimator.module_.named_children()
+        )
+        parts.append(
+            f"{type(estimator).__name__} ({type(estimator.module_).__name__}: {children})"
+        )
     return " and ".join(dict.fromkeys(parts))
 
 
@@ -279,7 +332,10 @@ def _splice(model, scope, operator, container):
     graph = model.graph
     versions = {entry.domain: entry.version for entry in model.opset_import}
     names = {"": ""}
-    names.update((given.name, variable.onnx_name) for given, variable in zip(graph.input, operator.inputs))
+    names.update(
+        (given.name, variable.onnx_name)
+        for given, variable in zip(graph.input, operator.inputs)
+    )
     for tensor in graph.initializer:
         renamed = onnx.TensorProto()
         renamed.CopyFrom(tensor)
@@ -293,8 +349,12 @@ def _splice(model, scope, operator, container):
         for name in node.output:
             names[name] = scope.get_unique_variable_name(name)
         container.add_node(
-            node.op_type, [names[name] for name in node.input], [names[name] for name in node.output],
-            op_domain=node.domain, op_version=versions[node.domain], name=scope.get_unique_operator_name(node.op_type),
+            node.op_type,
+            [names[name] for name in node.input],
+            [names[name] for name in node.output],
+            op_domain=node.domain,
+            op_version=versions[node.domain],
+            name=scope.get_unique_operator_name(node.op_type),
         )
         container.nodes[-1].attribute.extend(node.attribute)
     for given, variable in zip(graph.output, operator.outputs):

@@ -27,8 +27,14 @@ def fit_seeds(random_state, n_seeds):
     scikit-learn's ``check_random_state`` does.
     """
     if isinstance(random_state, Integral):
-        return [int(seed) % _MAX_SEED for seed in np.random.SeedSequence(random_state).generate_state(n_seeds)]
-    return [int(seed) for seed in check_random_state(random_state).randint(_MAX_SEED, size=n_seeds)]
+        return [
+            int(seed) % _MAX_SEED
+            for seed in np.random.SeedSequence(random_state).generate_state(n_seeds)
+        ]
+    return [
+        int(seed)
+        for seed in check_random_state(random_state).randint(_MAX_SEED, size=n_seeds)
+    ]
 
 
 def continued_seed(seed, n_iter):
@@ -70,7 +76,9 @@ def seeded(seed, device):
                 torch.default_generator.manual_seed(seed)
                 yield
             return
-        with torch.random.fork_rng(devices=[device.index or 0], device_type=device.type):
+        with torch.random.fork_rng(
+            devices=[device.index or 0], device_type=device.type
+        ):
             torch.manual_seed(seed)
             yield
 
@@ -96,7 +104,9 @@ class _RandomStream:
     def generator(self, device):
         generator = self.generators.get(device)
         if generator is None:
-            generator = self.generators[device] = torch.Generator(device=device).manual_seed(self.seed)
+            generator = self.generators[device] = torch.Generator(
+                device=device
+            ).manual_seed(self.seed)
         return generator
 
 
@@ -168,7 +178,11 @@ def training_randomness(seed, device, module, stream=0):
     # The engine's shuffling generator is seeded with ``seed`` too: a seed of
     # its own keeps the noise from replaying the shuffle's raw draws.
     # ``stream`` > 0 gives another stream from the same seed (a data-parallel process's own noise).
-    seed = int(np.random.SeedSequence([seed, 1, stream] if stream else [seed, 1]).generate_state(1)[0])
+    seed = int(
+        np.random.SeedSequence(
+            [seed, 1, stream] if stream else [seed, 1]
+        ).generate_state(1)[0]
+    )
     with random_stream(seed):
         if draws_from_global_rng(module):
             with seeded(seed, device):

@@ -51,14 +51,18 @@ def inference_copy(module, device, dtype):
     used with autograd later.
     """
     # MPS has no float64.
-    torch_dtype = torch.float32 if dtype == np.float32 or device.type == "mps" else torch.float64
+    torch_dtype = (
+        torch.float32 if dtype == np.float32 or device.type == "mps" else torch.float64
+    )
     if module.training:  # stored in eval mode; someone switched it
         module.eval()
     if device.type == "cpu" and torch_dtype == INFERENCE_DTYPE:
         return module, torch_dtype
     copies = _MODULE_COPIES.setdefault(module, {})
     cached = copies.get((device, torch_dtype))
-    if cached is None or not unchanged(module, cached[1]):  # remade when module_ changed since
+    if cached is None or not unchanged(
+        module, cached[1]
+    ):  # remade when module_ changed since
         copied = copy.deepcopy(module).to(device, torch_dtype).eval()
         cached = copies[device, torch_dtype] = (copied, version_stamp(module))
     return cached[0], torch_dtype
@@ -82,7 +86,9 @@ def rows_as_tensor(rows, device, dtype):
     1.x, which refuses to export them (BufferError on 1.26, TypeError on
     1.23): there the batch is copied.
     """
-    rows = np.ascontiguousarray(rows, dtype=np.float32 if dtype == torch.float32 else np.float64)
+    rows = np.ascontiguousarray(
+        rows, dtype=np.float32 if dtype == torch.float32 else np.float64
+    )
     try:
         tensor = torch.from_dlpack(rows)
     except (BufferError, TypeError):

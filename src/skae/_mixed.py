@@ -24,7 +24,9 @@ def is_mixed(X, kinds):
         return True
     if not isinstance(X, pd.DataFrame):
         return False
-    return any(not (isinstance(dtype, np.dtype) and dtype.kind in "iuf") for dtype in X.dtypes)
+    return any(
+        not (isinstance(dtype, np.dtype) and dtype.kind in "iuf") for dtype in X.dtypes
+    )
 
 
 def fit_schema(estimator, X):

@@ -12,9 +12,9 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import BaseAutoencoder
 from ._compat import HasMethods, Interval, RealNotInt, StrOptions, _fit_context
 from ._persistence import VersionedStateMixin
-from ._validation import row_weights, validate_input
 from ._scores import at_least_lowest_float, honest_scores, is_bernoulli
 from ._vae import VAE
+from ._validation import row_weights, validate_input
 from ._vanilla import AutoencoderTransformer
 
 # "auto" contamination: a sample is an outlier when its score lies more than
@@ -148,7 +148,10 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
         "n_trim_rounds": [Interval(Integral, 0, None, closed="left")],
         "trim_fraction": [Interval(Real, 0, 1, closed="left")],
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
-        "max_features": [Interval(Integral, 1, None, closed="left"), Interval(RealNotInt, 0, 1, closed="right")],
+        "max_features": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(RealNotInt, 0, 1, closed="right"),
+        ],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -217,27 +220,41 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
             features = np.arange(X.shape[1])
             if n_features < X.shape[1]:
                 features = np.sort(rng.choice(X.shape[1], n_features, replace=False))
-            template = clone(self.autoencoder) if self.autoencoder is not None else self._default_autoencoder(X)
+            template = (
+                clone(self.autoencoder)
+                if self.autoencoder is not None
+                else self._default_autoencoder(X)
+            )
             if not isinstance(template, BaseAutoencoder):
-                raise TypeError(f"autoencoder must be a skae autoencoder, got {type(template).__name__}.")
+                raise TypeError(
+                    f"autoencoder must be a skae autoencoder, got {type(template).__name__}."
+                )
             if self.random_state is not None or self.n_estimators > 1:
                 template.set_params(random_state=rng.randint(np.iinfo(np.int32).max))
             if self.verbose > 1:
                 template.set_params(verbose=self.verbose - 1)
             self.scoring_ = self._resolve_scoring(template)
             X_model = X[:, features]
-            self._report(f"model {index + 1}/{self.n_estimators}: fit 1/{self.n_trim_rounds + 1} on all {len(X)} rows")
+            self._report(
+                f"model {index + 1}/{self.n_estimators}: fit 1/{self.n_trim_rounds + 1} on all {len(X)} rows"
+            )
             estimator, statistics = self._fit_one(template, X_model, weights)
             for round_ in range(self.n_trim_rounds):
-                kept, kept_weights = self._most_normal(self._score(estimator, statistics, X_model), weights)
+                kept, kept_weights = self._most_normal(
+                    self._score(estimator, statistics, X_model), weights
+                )
                 self._report(
                     f"model {index + 1}/{self.n_estimators}: fit {round_ + 2}/{self.n_trim_rounds + 1} on the "
                     f"{len(kept)} most normal rows ({len(X) - len(kept)} set aside)"
                 )
-                estimator, statistics = self._fit_one(template, X_model[kept], kept_weights)
+                estimator, statistics = self._fit_one(
+                    template, X_model[kept], kept_weights
+                )
             scaling = None
             if n_features < X.shape[1]:
-                location, spread = _robust_location_scale(self._score(estimator, statistics, X_model), weights)
+                location, spread = _robust_location_scale(
+                    self._score(estimator, statistics, X_model), weights
+                )
                 scaling = (location, spread if spread > 0 else 1.0)
             self.estimators_.append(estimator)
             self.estimators_features_.append(features)
@@ -249,9 +266,13 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
             median, spread = _robust_location_scale(scores, weights)
             self.offset_ = float(median - _AUTO_ROBUST_Z * spread)
         else:
-            self.offset_ = float(_quantile(at_least_lowest_float(scores), self.contamination, weights))
+            self.offset_ = float(
+                _quantile(at_least_lowest_float(scores), self.contamination, weights)
+            )
         n_below = int(np.sum(scores < self.offset_))
-        self._report(f"offset_ = {self.offset_:.6g}: {n_below} of {len(X)} training rows below it")
+        self._report(
+            f"offset_ = {self.offset_:.6g}: {n_below} of {len(X)} training rows below it"
+        )
         return self
 
     def _most_normal(self, scores, weights):
@@ -299,21 +320,34 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
         return self._score_samples(X)
 
     def _score_samples(self, X):
-        scores = np.mean([self._member_score(i, X) for i in range(len(self.estimators_))], axis=0)
-        with np.errstate(over="ignore"):  # a float64 score beyond float32's range is -inf there
+        scores = np.mean(
+            [self._member_score(i, X) for i in range(len(self.estimators_))], axis=0
+        )
+        with np.errstate(
+            over="ignore"
+        ):  # a float64 score beyond float32's range is -inf there
             return scores.astype(X.dtype, copy=False)
 
     def _member_score(self, i, X):
-        estimator, statistics, scaling = self.estimators_[i], self.scoring_statistics_[i], self.score_scaling_[i]
+        estimator, statistics, scaling = (
+            self.estimators_[i],
+            self.scoring_statistics_[i],
+            self.score_scaling_[i],
+        )
         if scaling is None:
             return self._score(estimator, statistics, X)
         location, scale = scaling
-        return (self._score(estimator, statistics, X[:, self.estimators_features_[i]]) - location) / scale
+        return (
+            self._score(estimator, statistics, X[:, self.estimators_features_[i]])
+            - location
+        ) / scale
 
     def _n_features_per_model(self, n_features):
         if isinstance(self.max_features, Integral):
             if self.max_features > n_features:
-                raise ValueError(f"max_features={self.max_features} must be at most n_features={n_features}.")
+                raise ValueError(
+                    f"max_features={self.max_features} must be at most n_features={n_features}."
+                )
             return self.max_features
         return max(1, int(self.max_features * n_features))
 
@@ -351,7 +385,9 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
                 # The default model stops early on purpose (see _default_autoencoder).
                 warnings.simplefilter("ignore", ConvergenceWarning)
             # Unweighted, fit(X) as before: an autoencoder subclass may not take sample_weight.
-            estimator = clone(template).fit(X, **({} if weights is None else {"sample_weight": weights}))
+            estimator = clone(template).fit(
+                X, **({} if weights is None else {"sample_weight": weights})
+            )
         return estimator, self._fit_statistics(estimator, X, weights)
 
     def _resolve_scoring(self, estimator):
@@ -365,14 +401,22 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
     def _fit_statistics(self, estimator, X, weights=None):
         if self.scoring_ != "likelihood":
             return None
-        residual_variance = np.average((X - estimator.reconstruct(X)) ** 2, axis=0, weights=weights)
+        residual_variance = np.average(
+            (X - estimator.reconstruct(X)) ** 2, axis=0, weights=weights
+        )
         codes = estimator.transform(X)
         covariance = _covariance(codes, weights)
         # A small ridge keeps the precision finite for collapsed or duplicated code units.
         ridge = 1e-6 * max(np.trace(covariance) / len(covariance), 1e-12)
-        precision = np.linalg.pinv(covariance + ridge * np.eye(len(covariance)), hermitian=True)
+        precision = np.linalg.pinv(
+            covariance + ridge * np.eye(len(covariance)), hermitian=True
+        )
         floor = 1e-6 * max(residual_variance.mean(), 1e-12)
-        return residual_variance + floor, np.average(codes, axis=0, weights=weights), precision
+        return (
+            residual_variance + floor,
+            np.average(codes, axis=0, weights=weights),
+            precision,
+        )
 
     def _score(self, estimator, statistics, X):
         if self.scoring_ == "elbo":
@@ -385,16 +429,25 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
             else:
                 residual_variance, code_mean, precision = statistics
                 # Standardised before squaring: a residual whose square overflows may not once scaled.
-                residual = ((X - estimator.reconstruct(X)) / np.sqrt(residual_variance)) ** 2
+                residual = (
+                    (X - estimator.reconstruct(X)) / np.sqrt(residual_variance)
+                ) ** 2
                 centred = estimator.transform(X) - code_mean
-                scores = -0.5 * (residual.sum(axis=1) + _mahalanobis(centred, precision))
+                scores = -0.5 * (
+                    residual.sum(axis=1) + _mahalanobis(centred, precision)
+                )
         return honest_scores(scores, X, is_bernoulli(estimator))
 
     @staticmethod
     def _default_autoencoder(X):
         # Small and briefly trained on purpose: in the transductive setting a
         # model that fits long enough also learns to reconstruct the outliers.
-        return AutoencoderTransformer(max(1, X.shape[1] // 3), hidden_layer_sizes=(32,), activation="tanh", max_iter=50)
+        return AutoencoderTransformer(
+            max(1, X.shape[1] // 3),
+            hidden_layer_sizes=(32,),
+            activation="tanh",
+            max_iter=50,
+        )
 
 
 def _mahalanobis(centred, precision):
@@ -436,7 +489,9 @@ def _quantile(values, q, weights=None):
     values, ends = values[order], np.cumsum(weights[order])
     position = q * max(ends[-1] - 1, 0.0)
     below = np.floor(position)
-    lower, upper = np.minimum(np.searchsorted(ends, [below, below + 1], side="right"), len(values) - 1)
+    lower, upper = np.minimum(
+        np.searchsorted(ends, [below, below + 1], side="right"), len(values) - 1
+    )
     fraction = position - below
     # Weighted sum rather than a difference, which overflows between the lowest float and a finite score.
     return values[lower] * (1 - fraction) + values[upper] * fraction
@@ -450,7 +505,11 @@ def _covariance(codes, weights=None):
     (weights summing to 1) do not blow the spread up.
     """
     if weights is None:
-        return np.atleast_2d(np.cov(codes, rowvar=False)) if len(codes) > 1 else np.eye(codes.shape[1])
+        return (
+            np.atleast_2d(np.cov(codes, rowvar=False))
+            if len(codes) > 1
+            else np.eye(codes.shape[1])
+        )
     total = weights.sum()
     spread = np.atleast_2d(np.cov(codes, rowvar=False, aweights=weights, ddof=0))
     return spread * (total / max(total - 1, total / 2))

@@ -62,8 +62,14 @@ def check_saved_version(name, saved):
     if saved == current:
         return
     if saved is None or _major_minor(saved) is None:
-        written_by = "an unknown skae version (before 0.1.0)" if saved is None else f"an unknown skae version {saved!r}"
-        raise ValueError(f"This {name} was saved by {written_by}; this is skae {current}. Refit it.")
+        written_by = (
+            "an unknown skae version (before 0.1.0)"
+            if saved is None
+            else f"an unknown skae version {saved!r}"
+        )
+        raise ValueError(
+            f"This {name} was saved by {written_by}; this is skae {current}. Refit it."
+        )
     if _major_minor(saved) != _major_minor(current):
         raise ValueError(
             f"This {name} was saved by skae {saved}; this is skae {current}, which loads only files written by "
@@ -71,7 +77,10 @@ def check_saved_version(name, saved):
             f"minor versions). Load it with skae {saved}, or refit it with this version."
         )
     warnings.warn(
-        InconsistentVersionWarning(estimator_name=name, current_version=current, original_version=saved), stacklevel=3
+        InconsistentVersionWarning(
+            estimator_name=name, current_version=current, original_version=saved
+        ),
+        stacklevel=3,
     )
 
 
@@ -110,7 +119,9 @@ def module_to_arrays(module):
 
 def to_arrays(value):
     """Every tensor inside nested dicts, lists and tuples as a numpy array on the CPU."""
-    return map_nested(value, torch.Tensor, lambda tensor: tensor.detach().to("cpu").numpy().copy())
+    return map_nested(
+        value, torch.Tensor, lambda tensor: tensor.detach().to("cpu").numpy().copy()
+    )
 
 
 def to_tensors(value):
@@ -148,7 +159,9 @@ def rebuild_module(estimator, weights, dtype, seeded):
         module = estimator._build_module(np.zeros((2, estimator._training_width())))
     module = module.to("cpu", dtype)
     try:
-        module.load_state_dict({name: torch.from_numpy(np.array(array)) for name, array in weights.items()})
+        module.load_state_dict(
+            {name: torch.from_numpy(np.array(array)) for name, array in weights.items()}
+        )
     except RuntimeError as exc:
         raise ValueError(
             f"The saved weights do not fit the {type(estimator).__name__} that its parameters "

@@ -74,22 +74,36 @@ class MemberScore(nn.Module):
         super().__init__()
         estimator = detector.estimators_[i]
         self.scoring = detector.scoring_
-        self.register_buffer("features", torch.as_tensor(detector.estimators_features_[i], dtype=torch.long))
+        self.register_buffer(
+            "features",
+            torch.as_tensor(detector.estimators_features_[i], dtype=torch.long),
+        )
         self.reconstruct = Reconstruct(estimator, dtype)
-        statistics, scaling = detector.scoring_statistics_[i], detector.score_scaling_[i]
+        statistics, scaling = (
+            detector.scoring_statistics_[i],
+            detector.score_scaling_[i],
+        )
         self.standardise = scaling is not None
-        if self.standardise:  # feature bagging: robust z-scores (see AutoencoderOutlierDetector)
+        if (
+            self.standardise
+        ):  # feature bagging: robust z-scores (see AutoencoderOutlierDetector)
             location, spread = scaling
-            self.register_buffer("location", torch.tensor(location, dtype=torch.float64))
+            self.register_buffer(
+                "location", torch.tensor(location, dtype=torch.float64)
+            )
             self.register_buffer("spread", torch.tensor(spread, dtype=torch.float64))
         if self.scoring == "likelihood":
-            residual_variance, code_mean, precision = (_constant(s, torch.float64) for s in statistics)
+            residual_variance, code_mean, precision = (
+                _constant(s, torch.float64) for s in statistics
+            )
             self.register_buffer("residual_variance", residual_variance)
             self.register_buffer("code_mean", code_mean)
             self.register_buffer("precision", precision)
         if self.scoring == "elbo":
             self.vae = estimator
-            self.register_buffer("draws", estimator.score_draws(estimator.n_score_samples).to(dtype))
+            self.register_buffer(
+                "draws", estimator.score_draws(estimator.n_score_samples).to(dtype)
+            )
 
     def forward(self, x):
         x = x.index_select(1, self.features)
@@ -108,7 +122,9 @@ class MemberScore(nn.Module):
             return -residual.sum(dim=1)
         centred = self.reconstruct.network.encode(x).double() - self.code_mean
         mahalanobis = ((centred @ self.precision) * centred).sum(dim=1)
-        return -0.5 * ((residual.double() / self.residual_variance).sum(dim=1) + mahalanobis)
+        return -0.5 * (
+            (residual.double() / self.residual_variance).sum(dim=1) + mahalanobis
+        )
 
 
 class DetectorOutputs(nn.Module):
@@ -119,12 +135,18 @@ class DetectorOutputs(nn.Module):
 
     def __init__(self, detector, dtype, score_samples=False):
         super().__init__()
-        self.members = nn.ModuleList(MemberScore(detector, i, dtype) for i in range(len(detector.estimators_)))
-        self.register_buffer("offset", torch.tensor(detector.offset_, dtype=dtype))  # as numpy casts a float
+        self.members = nn.ModuleList(
+            MemberScore(detector, i, dtype) for i in range(len(detector.estimators_))
+        )
+        self.register_buffer(
+            "offset", torch.tensor(detector.offset_, dtype=dtype)
+        )  # as numpy casts a float
         self.score_samples = score_samples
 
     def forward(self, x):
-        scores = torch.stack([member(x) for member in self.members]).mean(dim=0).to(x.dtype)
+        scores = (
+            torch.stack([member(x) for member in self.members]).mean(dim=0).to(x.dtype)
+        )
         decision = scores - self.offset
         labels = torch.where(decision < 0, -1, 1).to(torch.int64)
         outputs = (labels, decision.unsqueeze(1))
@@ -148,27 +170,48 @@ class Impute(nn.Module):
         self.register_buffer("offset", _constant(imputer.offset_, float64))
         self.register_buffer("scale", _constant(imputer.scale_, float64))
         self.register_buffer("placeholder", _constant(imputer.placeholder_, dtype))
-        self.register_buffer("constant", _constant(imputer.constant_features_, torch.bool))
-        self.register_buffer("kept", torch.as_tensor(np.flatnonzero(imputer.observed_features_), dtype=torch.long))
-        self.register_buffer("empty", _constant(~imputer.observed_features_, torch.bool))
+        self.register_buffer(
+            "constant", _constant(imputer.constant_features_, torch.bool)
+        )
+        self.register_buffer(
+            "kept",
+            torch.as_tensor(
+                np.flatnonzero(imputer.observed_features_), dtype=torch.long
+            ),
+        )
+        self.register_buffer(
+            "empty", _constant(~imputer.observed_features_, torch.bool)
+        )
         self.keep_empty_features = imputer.keep_empty_features
         indicator = imputer.indicator_
-        self.indicated = None if indicator is None else torch.as_tensor(indicator.features_, dtype=torch.long)
+        self.indicated = (
+            None
+            if indicator is None
+            else torch.as_tensor(indicator.features_, dtype=torch.long)
+        )
 
     def forward(self, x):
         missing = torch.isnan(x) if self._missing_is_nan() else x == self.missing_values
-        z = torch.where(missing, self.placeholder, ((x.double() - self.offset) / self.scale).to(x.dtype))
+        z = torch.where(
+            missing,
+            self.placeholder,
+            ((x.double() - self.offset) / self.scale).to(x.dtype),
+        )
         for _ in range(self.n_rounds):
             z = torch.where(missing, self.reconstruct(z), z)
         z = torch.where(missing & self.constant, self.placeholder, z)
-        imputed = torch.where(missing, z.double() * self.scale + self.offset, x.double()).to(x.dtype)
+        imputed = torch.where(
+            missing, z.double() * self.scale + self.offset, x.double()
+        ).to(x.dtype)
         if self.keep_empty_features:
             imputed = torch.where(self.empty, torch.zeros_like(imputed), imputed)
         else:
             imputed = imputed.index_select(1, self.kept)
         if self.indicated is None:
             return imputed
-        return torch.cat([imputed, missing.index_select(1, self.indicated).to(x.dtype)], dim=1)
+        return torch.cat(
+            [imputed, missing.index_select(1, self.indicated).to(x.dtype)], dim=1
+        )
 
     def _missing_is_nan(self):
         return isinstance(self.missing_values, float) and np.isnan(self.missing_values)

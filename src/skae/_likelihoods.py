@@ -52,7 +52,10 @@ def categorical_log_prob(k, logits):
 
 def ordered_cutpoints(raw):
     """Increasing cut-points from unconstrained ``raw`` (..., K-1): the first, then softplus steps."""
-    return torch.cat([raw[..., :1], raw[..., :1] + torch.cumsum(F.softplus(raw[..., 1:]), dim=-1)], dim=-1)
+    return torch.cat(
+        [raw[..., :1], raw[..., :1] + torch.cumsum(F.softplus(raw[..., 1:]), dim=-1)],
+        dim=-1,
+    )
 
 
 def ordered_logit_log_prob(k, location, cutpoints):
@@ -80,7 +83,9 @@ def _bounds(location, cutpoints):
 def output_width(column):
     """Decoder outputs a column needs: mean and log-scale (real, positive), log-rate (count), one logit (binary),
     one logit per level (categorical), a location and ``K - 1`` cut-points (ordinal)."""
-    return {"real": 2, "positive": 2, "count": 1, "binary": 1}.get(column.kind, column.n_levels)
+    return {"real": 2, "positive": 2, "count": 1, "binary": 1}.get(
+        column.kind, column.n_levels
+    )
 
 
 class _Group(torch.nn.Module):
@@ -91,9 +96,17 @@ class _Group(torch.nn.Module):
         self.kind, self.log_min_scale = kind, log_min_scale
         self.register_buffer("columns", torch.tensor(columns), persistent=False)
         self.register_buffer("outputs", torch.tensor(outputs), persistent=False)
-        self.register_buffer("offset", torch.tensor(offset, dtype=torch.float64), persistent=False)
-        self.register_buffer("loc", torch.tensor(loc, dtype=torch.float64), persistent=False)
-        self.register_buffer("log_scale", torch.tensor(scale, dtype=torch.float64).log(), persistent=False)
+        self.register_buffer(
+            "offset", torch.tensor(offset, dtype=torch.float64), persistent=False
+        )
+        self.register_buffer(
+            "loc", torch.tensor(loc, dtype=torch.float64), persistent=False
+        )
+        self.register_buffer(
+            "log_scale",
+            torch.tensor(scale, dtype=torch.float64).log(),
+            persistent=False,
+        )
 
     def parameters_of(self, raw):
         """The distribution parameters of the group's columns, each (n, g) or (n, g, K)."""
@@ -110,14 +123,22 @@ class _Group(torch.nn.Module):
         params = self.parameters_of(raw)
         if self.kind in ("real", "positive"):
             log_scale = self.log_scale.to(raw.dtype)
-            jacobian = log_scale + (self.loc.to(raw.dtype) + targets * log_scale.exp() if self.kind == "positive" else 0)
+            jacobian = log_scale + (
+                self.loc.to(raw.dtype) + targets * log_scale.exp()
+                if self.kind == "positive"
+                else 0
+            )
             return gaussian_log_prob(targets, *params) - jacobian
         if self.kind == "count":
             return poisson_log_prob(targets, *params)
         if self.kind == "binary":
             return bernoulli_log_prob(targets, *params)
         index = targets.round().long()
-        return categorical_log_prob(index, *params) if self.kind == "categorical" else ordered_logit_log_prob(index, *params)
+        return (
+            categorical_log_prob(index, *params)
+            if self.kind == "categorical"
+            else ordered_logit_log_prob(index, *params)
+        )
 
     def point(self, raw):
         """Point predictions in target units: mean (real; the median for positive), rate, most likely level
@@ -139,7 +160,9 @@ class _Group(torch.nn.Module):
         params = self.parameters_of(raw)
         if self.kind in ("real", "positive"):
             mean, log_scale = params
-            return mean + log_scale.exp() * torch.randn(mean.shape, generator=generator, dtype=raw.dtype, device=raw.device)
+            return mean + log_scale.exp() * torch.randn(
+                mean.shape, generator=generator, dtype=raw.dtype, device=raw.device
+            )
         if self.kind == "count":
             return torch.poisson(params[0].exp(), generator=generator)
         if self.kind == "binary":
@@ -149,7 +172,11 @@ class _Group(torch.nn.Module):
         else:
             probs = torch.diff(torch.sigmoid(_bounds(*params)), dim=-1)
         flat = probs.reshape(-1, probs.shape[-1])
-        return torch.multinomial(flat, 1, generator=generator).reshape(probs.shape[:-1]).to(raw.dtype)
+        return (
+            torch.multinomial(flat, 1, generator=generator)
+            .reshape(probs.shape[:-1])
+            .to(raw.dtype)
+        )
 
 
 class MixedLikelihood(torch.nn.Module):
@@ -197,7 +224,9 @@ class MixedLikelihood(torch.nn.Module):
         widths = [output_width(column) for column in columns]
         starts = [sum(widths[:j]) for j in range(len(widths))]
         self.n_outputs = sum(widths)
-        self.output_slices = tuple(slice(start, start + width) for start, width in zip(starts, widths))
+        self.output_slices = tuple(
+            slice(start, start + width) for start, width in zip(starts, widths)
+        )
         members = {}
         for j, column in enumerate(columns):
             members.setdefault((column.kind, widths[j]), []).append(j)
@@ -235,7 +264,9 @@ class MixedLikelihood(torch.nn.Module):
         """
         counts = observed != 0
         targets = torch.where(counts, targets.to(raw.dtype), 0.0)
-        nll = self._by_column([-group.log_prob(raw, targets[:, group.columns]) for group in self.groups])
+        nll = self._by_column(
+            [-group.log_prob(raw, targets[:, group.columns]) for group in self.groups]
+        )
         return torch.where(counts, nll * observed, 0.0)
 
     def point(self, raw):

@@ -45,7 +45,10 @@ def is_bernoulli(autoencoder):
     wrappers around an autoencoder need none of its private methods.
     """
     params = autoencoder.get_params(deep=False)
-    return params.get("likelihood") == "bernoulli" or params.get("loss") == "binary_crossentropy"
+    return (
+        params.get("likelihood") == "bernoulli"
+        or params.get("loss") == "binary_crossentropy"
+    )
 
 
 def outside_unit_interval(X):

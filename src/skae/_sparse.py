@@ -68,7 +68,7 @@ class SparseAE(BaseAutoencoder):
         Weight of the sparsity penalty.
     loss : {"squared_error", "binary_crossentropy"}, default="squared_error"
         Reconstruction likelihood, as in :class:`AutoencoderTransformer`.
-{base_parameters}
+    {base_parameters}
     dead_units_fraction_ : float
         Fraction of code units that are zero on every training sample (top-k),
         or never above 0.5 (sigmoid units with a penalty only).
@@ -160,7 +160,9 @@ class SparseAE(BaseAutoencoder):
         # Encoding with more units than training keeps (Makhzani & Frey's
         # alpha * k) makes features that keep more of the input; the factor
         # was chosen on development sets, see the defaults page.
-        k_eval = int(np.clip(round(self.transform_k_factor * self.k), 1, self._code_size()))
+        k_eval = int(
+            np.clip(round(self.transform_k_factor * self.k), 1, self._code_size())
+        )
         top_k = TopK(self._kept_units(), k_eval, by=self.k_selection)
         return top_k if sigmoid is None else nn.Sequential(sigmoid, top_k)
 
@@ -168,7 +170,9 @@ class SparseAE(BaseAutoencoder):
         if self.sparsity_penalty is None:
             return 0.0
         # The average activation is a weighted mean over the batch's rows.
-        return self.sparsity_weight * sparsity_penalty(code, self.sparsity_penalty, self.sparsity_target, sample_weight)
+        return self.sparsity_weight * sparsity_penalty(
+            code, self.sparsity_penalty, self.sparsity_target, sample_weight
+        )
 
     def _anneal(self, module, epoch):
         # k falls linearly from n_components to k over the first
@@ -189,7 +193,8 @@ class SparseAE(BaseAutoencoder):
     def _set_fitted_statistics(self, X, sample_weight=None):
         # Weights do not change "zero on every training sample": fit dropped the rows of weight zero.
         self.n_components_ = self._code_size()
-        codes = self._predict(lambda module, rows: module.encode(rows), X)  # not transform: X is already validated
+        codes = self._predict(
+            lambda module, rows: module.encode(rows), X
+        )  # not transform: X is already validated
         fires = np.abs(codes) > (0 if self.k is not None else 0.5)
         self.dead_units_fraction_ = float(np.mean(~fires.any(axis=0)))
-

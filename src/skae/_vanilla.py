@@ -23,7 +23,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         Reconstruction likelihood: Gaussian (squared error) or Bernoulli
         (binary cross-entropy, for data in [0, 1]; the decoder then ends in a
         sigmoid).
-{base_parameters}
+    {base_parameters}
 
     See Also
     --------
