@@ -2,10 +2,13 @@
 
 import importlib.util
 
-_ONNX_EXTRA = ("skl2onnx", "onnx", "onnxscript", "onnxruntime")
+_EXTRAS = {
+    "src/skae/onnx.py": ("skl2onnx", "onnx", "onnxscript", "onnxruntime"),
+    "src/skae/_skops.py": ("skops",),
+}
 
-collect_ignore = (
-    []
-    if all(importlib.util.find_spec(name) for name in _ONNX_EXTRA)
-    else ["src/skae/onnx.py"]
-)
+collect_ignore = [
+    path
+    for path, modules in _EXTRAS.items()
+    if not all(importlib.util.find_spec(name) for name in modules)
+]

@@ -446,7 +446,7 @@ class SlicedRows:
 
 
 def unknown_chunks():
-    import dask.array as da
+    da = pytest.importorskip("dask.array", reason="dask is in the dask extra")
 
     data = da.from_array(X, chunks=5)
     return data[data[:, 0] > -np.inf]  # boolean indexing: shape (nan, 4)
