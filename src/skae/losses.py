@@ -116,6 +116,18 @@ def weighted_mean(values, sample_weight=None):
 
     A batch whose weights sum to zero has mean zero (it cannot occur in ``fit``,
     which drops rows of weight zero, but a float32 weight may underflow).
+
+    Parameters
+    ----------
+    values : Tensor of shape (n_samples, ...)
+        One value (or tensor of values) per row.
+    sample_weight : Tensor of shape (n_samples,), default=None
+        Non-negative row weights; None weighs every row equally.
+
+    Returns
+    -------
+    Tensor of shape ``values.shape[1:]``
+        The (weighted) mean over rows.
     """
     if sample_weight is None:
         return values.mean(dim=0)
