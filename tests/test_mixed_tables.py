@@ -2,6 +2,7 @@
 
 import io
 import pickle
+import re
 import warnings
 
 import numpy as np
@@ -309,3 +310,17 @@ def test_onnx_export_refuses_a_mixed_model_instead_of_exporting_wrong_outputs():
     ):
         with pytest.raises(NotImplementedError, match="mixed table"):
             to_onnx(model.fit(X), X[:2])
+
+
+def test_imputer_verbose_line_on_a_table_is_the_one_on_numbers(capsys):
+    X = table()
+    AutoencoderImputer(small(), n_rounds=2, verbose=1).fit(X)
+    lines = capsys.readouterr().out.splitlines()
+    n_missing = int(X.isna().to_numpy().sum())
+    assert len(lines) == 2
+    for round_, line in enumerate(lines, start=1):
+        assert re.fullmatch(
+            rf"\[AutoencoderImputer\] round {round_}/2: 15 epochs, loss [-+.\de]+, "
+            rf"[.\d]+ s \({n_missing} missing cells\)",
+            line,
+        ), line

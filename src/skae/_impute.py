@@ -218,6 +218,10 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         self._table = is_mixed(X, self.kinds)
         if self._table:
             return self._fit_transform_table(X, sample_weight)
+        return self._fit_transform_numbers(X, sample_weight)
+
+    def _fit_transform_numbers(self, X, sample_weight):
+        """``fit_transform`` of numbers: scaled, mean-filled, then trained in rounds."""
         X_all = self._validate_input(X, reset=True)
         weights = row_weights(sample_weight, X_all)
         missing_all = _get_mask(X_all, self.missing_values)
@@ -228,12 +232,19 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         weights = None if weights is None else weights[training]
         self.observed_features_ = ~missing.all(axis=0)
         autoencoder = self._new_autoencoder(X.shape[1])
+        self._fit_scaling(X, missing, weights, keep_units=is_bernoulli(autoencoder))
+        self._train_in_rounds(
+            autoencoder, self._scale(X, missing), missing, fill_in_place, weights
+        )
+        return self._impute(X_all, missing_all)
 
+    def _fit_scaling(self, X, missing, weights, keep_units):
+        """``mean_``, ``offset_``, ``scale_``, ``placeholder_`` and ``constant_features_`` from the observed cells."""
         observed = np.where(missing, np.nan, X)
         self.mean_, counts = self._observed_means(observed, missing, weights)
         spread = np.where(counts > 0, self._spread(observed), 0.0)
         self.constant_features_ = spread == 0
-        if is_bernoulli(autoencoder):
+        if keep_units:
             # A Bernoulli likelihood models cells in [0, 1] as they are:
             # centring them would produce values it refuses.
             self.offset_, self.scale_ = (
@@ -244,19 +255,23 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
             self.offset_, self.scale_ = self.mean_, np.where(spread > 0, spread, 1.0)
         self.placeholder_ = (self.mean_ - self.offset_) / self.scale_
 
-        Z = self._scale(X, missing)
+    def _train_in_rounds(self, autoencoder, inputs, missing, refill, sample_weight):
+        """Train ``autoencoder`` in ``n_rounds`` rounds, each on the previous round's fills; sets ``autoencoder_``.
+
+        ``refill(inputs, reconstruction, missing)`` returns ``inputs`` with
+        their missing cells taken from the reconstruction.
+        """
         warm_start = autoencoder.warm_start
+        fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
         for round_ in range(self.n_rounds):
-            started, epochs_before = (
-                time.perf_counter(),
-                autoencoder.n_iter_ if round_ else 0,
-            )
+            started = time.perf_counter()
+            epochs_before = autoencoder.n_iter_ if round_ else 0
             if round_ > 0:
-                Z[missing] = autoencoder.reconstruct(Z)[missing]
-            # Later rounds continue training the same model on the refined input.
-            weighted = {} if weights is None else {"sample_weight": weights}
+                inputs = refill(inputs, autoencoder.reconstruct(inputs), missing)
+            # Later rounds continue training the same model on the refined
+            # input; refilled cells are its input, never its targets.
             autoencoder.set_params(warm_start=round_ > 0).fit(
-                Z, observed=~missing, **weighted
+                inputs, observed=~missing, **fit_params
             )
             if self.verbose:
                 print(
@@ -265,7 +280,24 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
                     f"{time.perf_counter() - started:.1f} s ({int(missing.sum())} missing cells)"
                 )
         self.autoencoder_ = autoencoder.set_params(warm_start=warm_start)
-        return self._impute(X_all, missing_all)
+
+    def _refined(self, inputs, missing, refill, sample_last=False):
+        """``inputs`` after ``n_rounds`` refinements of their missing cells by ``autoencoder_``.
+
+        ``refill`` as in ``_train_in_rounds``; ``sample_last`` draws the last
+        round's cells from the model's distribution instead of its mean.
+        """
+        if not missing.any():
+            return inputs
+        for round_ in range(self.n_rounds):
+            if sample_last and round_ == self.n_rounds - 1:
+                reconstruction = self.autoencoder_.sample_reconstruction(
+                    inputs, random_state=self.random_state
+                )
+            else:
+                reconstruction = self.autoencoder_.reconstruct(inputs)
+            inputs = refill(inputs, reconstruction, missing)
+        return inputs
 
     def _new_autoencoder(self, n_features):
         """The autoencoder to train: a clone of ``autoencoder`` (or the default) with the imputer's settings."""
@@ -303,22 +335,7 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
             missing[:, self.observed_features_],
         )
         autoencoder = self._new_autoencoder(table.shape[1])
-        warm_start, refilled = autoencoder.warm_start, table
-        for round_ in range(self.n_rounds):
-            if round_ > 0:
-                refilled = fill_cells(table, autoencoder.reconstruct(refilled), missing)
-            # Refilled cells are the model's input, never its targets.
-            fit_params = (
-                {} if sample_weight is None else {"sample_weight": sample_weight}
-            )
-            autoencoder.set_params(warm_start=round_ > 0).fit(
-                refilled, observed=~missing, **fit_params
-            )
-            if self.verbose:
-                print(
-                    f"[{type(self).__name__}] round {round_ + 1}/{self.n_rounds}: {autoencoder.n_iter_} epochs in all"
-                )
-        self.autoencoder_ = autoencoder.set_params(warm_start=warm_start)
+        self._train_in_rounds(autoencoder, table, missing, fill_cells, sample_weight)
         return self._impute_table(X, missing)
 
     def _table_mask(self, X):
@@ -336,13 +353,9 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
 
     def _impute_table(self, X, missing):
         """``X``'s missing cells filled by ``n_rounds`` refinements; observed cells returned as they are."""
-        table = select_columns(X, self.observed_features_)
-        filled = table
-        if missing.any():
-            for _ in range(self.n_rounds):
-                filled = fill_cells(
-                    table, self.autoencoder_.reconstruct(filled), missing
-                )
+        filled = self._refined(
+            select_columns(X, self.observed_features_), missing, fill_cells
+        )
         if self.keep_empty_features:
             filled = insert_columns(X, filled, self.observed_features_)
         else:
@@ -419,20 +432,12 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
         return np.where(missing, self.placeholder_.astype(X.dtype), Z)
 
     def _impute(self, X, missing):
-        Z = self._scale(X, missing)
-        if missing.any():
-            rng = check_random_state(self.random_state)
-            for round_ in range(self.n_rounds):
-                last = round_ == self.n_rounds - 1
-                if last and self.sample_posterior:
-                    filled = self.autoencoder_.sample_reconstruction(
-                        Z, random_state=rng
-                    )
-                else:
-                    filled = self.autoencoder_.reconstruct(Z)
-                Z[missing] = filled[missing]
-            # A constant feature's missing cells get its value.
-            Z[:, self.constant_features_] = self.placeholder_[self.constant_features_]
+        """``X``'s missing cells filled by ``n_rounds`` refinements in the model's units; observed cells as they are."""
+        Z = self._refined(
+            self._scale(X, missing), missing, fill_in_place, self.sample_posterior
+        )
+        # A constant feature's missing cells get its value.
+        Z[:, self.constant_features_] = self.placeholder_[self.constant_features_]
         imputed = np.where(missing, Z * self.scale_ + self.offset_, X).astype(
             X.dtype, copy=False
         )
@@ -536,6 +541,12 @@ def select_columns(X, kept):
         if isinstance(X, pd.DataFrame)
         else np.asarray(X)[:, kept]
     )
+
+
+def fill_in_place(Z, filled, missing):
+    """The array ``Z`` with its ``missing`` cells overwritten by ``filled``'s."""
+    Z[missing] = filled[missing]
+    return Z
 
 
 def fill_cells(X, filled, missing):
