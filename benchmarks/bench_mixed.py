@@ -13,15 +13,17 @@ columns standardised), a MissForest-style imputer (``_missforest.py``), skae's A
 it stood before issue 21 ("skae before"), and the mixed-type skae imputer through the hook ``skae_mixed_imputer``.
 
     python benchmarks/bench_mixed.py [DATA_DIR] [--tables adult breast wine letter spam] [--masks 1 2 3]
-        [--imputers mean knn missforest skae-before skae-mixed] [--max-rows N] [--no-downstream] [--out FILE]
+        [--imputers mean knn missforest skae-before skae-mixed] [--max-rows N] [--no-downstream] [--out FILE] [--cache FILE.json]
 
 DATA_DIR defaults to $SKAE_DATA/mixed (``_common.DATA``). ``--max-rows N`` keeps N random rows of each table (seed 0; the same rows
 for every mask and imputer): for quick runs only, as the errors are then not those of the full tables.
 """
 
 import argparse
+import json
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -252,6 +254,35 @@ def downstream_accuracy(features, y):
     return float(model.score(features[test], y[test]))
 
 
+def measure(name, X, X_missing, features, mask, kinds, n_levels, target, seed):
+    """One imputer on one mask: error, categorical accuracy, fit seconds and (with a target) downstream accuracy."""
+    filled, seconds = impute(name, X_missing, kinds, seed=seed)
+    if filled is None:
+        return None
+    measures = {
+        "error": hivae_error(X, filled, mask, kinds, n_levels)[0],
+        "cat": categorical_accuracy(X, filled, mask, kinds),
+        "seconds": seconds,
+    }
+    if target is not None:
+        imputed, _ = impute(
+            name, features, kinds[:target] + kinds[target + 1 :], seed=seed
+        )
+        measures["downstream"] = downstream_accuracy(imputed, X[:, target])
+    return measures
+
+
+def load_cache(path):
+    if path is None or not Path(path).exists():
+        return {}
+    return json.loads(Path(path).read_text())
+
+
+def save_cache(path, cache):
+    if path is not None:
+        Path(path).write_text(json.dumps(cache, indent=1))
+
+
 def run_table(root, table, args):
     X, kinds, n_levels, hidden = load_table(root, table, args.masks, args.max_rows)
     results = {
@@ -259,31 +290,28 @@ def run_table(root, table, args):
         for name in args.imputers
     }
     target = CLASS_COLUMN.get(table) if args.downstream else None
+    cache = load_cache(args.cache)
     for k, mask in hidden.items():
         X_missing = np.where(mask, np.nan, X)
         features = np.delete(X_missing, target, axis=1) if target is not None else None
         for name in args.imputers:
-            filled, seconds = impute(name, X_missing, kinds, seed=k)
-            if filled is None:
-                continue
-            results[name]["error"].append(
-                hivae_error(X, filled, mask, kinds, n_levels)[0]
-            )
-            results[name]["cat"].append(categorical_accuracy(X, filled, mask, kinds))
-            results[name]["seconds"].append(seconds)
-            if target is not None:
-                imputed, _ = impute(
-                    name, features, kinds[:target] + kinds[target + 1 :], seed=k
+            key = f"{table}/{k}/{name}/{args.max_rows}/{target is not None}"
+            if key not in cache:
+                measures = measure(
+                    name, X, X_missing, features, mask, kinds, n_levels, target, k
                 )
-                results[name]["downstream"].append(
-                    downstream_accuracy(imputed, X[:, target])
-                )
+                if measures is None:
+                    continue
+                cache[key] = measures
+                save_cache(args.cache, cache)
+            for measure_name, value in cache[key].items():
+                results[name][measure_name].append(value)
             print(
                 table,
                 k,
                 name,
                 f"error {results[name]['error'][-1]:.4f}",
-                f"{seconds:.1f} s",
+                f"{results[name]['seconds'][-1]:.1f} s",
                 flush=True,
             )
     complete = (
@@ -335,9 +363,13 @@ def main():
     )
     parser.add_argument("--no-downstream", dest="downstream", action="store_false")
     parser.add_argument("--out", default=None)
+    parser.add_argument(
+        "--cache",
+        default=None,
+        help="JSON file of finished (table, mask, imputer) measurements: kept, and reused on the next run",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
-    from pathlib import Path
 
     overview = []
     for table in args.tables:

@@ -6,7 +6,8 @@ LogisticRegression()])`` on digits (its ``predict_proba``; digits' rows are
 tiled to ``--rows`` for the batch). For float32 and float64 input and each
 thread count: one-row latency (median of ``--calls`` calls on single rows,
 numpy in and out), batch throughput on ``--rows`` rows (best of
-``--repeats``), the exported file's size and the largest absolute difference
+``--repeats``; onnxruntime both in one call and in ``--chunk``-row calls, as
+skae's inference is chunked), the exported file's size and the largest absolute difference
 between the two outputs on the batch. torch and onnxruntime get the same
 number of intra-op threads. Training is not timed.
 
@@ -47,6 +48,8 @@ HEADER = [
     "skae rows/s",
     "onnxruntime rows/s",
     "throughput ratio",
+    "onnxruntime rows/s, chunks",
+    "chunked ratio",
     "max abs diff",
 ]
 
@@ -72,6 +75,18 @@ def _timed(function, X):
     start = time.perf_counter()
     function(X)
     return time.perf_counter() - start
+
+
+def in_chunks(function, size):
+    """``function`` called on consecutive ``size``-row slices and the outputs stacked, as skae's own inference
+    runs (its ``inference_batch_size``): intermediate activations of a few thousand rows stay in cache."""
+
+    def chunked(X):
+        return np.concatenate(
+            [function(X[start : start + size]) for start in range(0, len(X), size)]
+        )
+
+    return chunked
 
 
 def session(onnx_model, threads, device):
@@ -114,11 +129,14 @@ def compare(name, model, skae_call, output, X, args, options=None):
                     throughput(skae_call, data, args.repeats),
                     throughput(onnx_call, data, args.repeats),
                     None,
+                    throughput(in_chunks(onnx_call, args.chunk), data, args.repeats),
+                    None,
                     f"{difference:.2e}",
                 ]
             )
             rows[-1][6] = rows[-1][5] / rows[-1][4]
             rows[-1][9] = rows[-1][8] / rows[-1][7]
+            rows[-1][11] = rows[-1][10] / rows[-1][7]
     return rows
 
 
@@ -183,6 +201,12 @@ def main():
         "--calls", type=int, default=1000, help="one-row calls per latency measurement"
     )
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--chunk",
+        type=int,
+        default=8192,
+        help="rows per onnxruntime call in the chunked throughput (skae's inference_batch_size)",
+    )
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument(

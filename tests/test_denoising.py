@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -89,3 +90,31 @@ def test_denoising_beats_the_plain_autoencoder_on_corrupted_held_out_data(
     error_dae = np.mean((dae.reconstruct(noisy) - X_test) ** 2)
     error_ae = np.mean((ae.reconstruct(noisy) - X_test) ** 2)
     assert error_dae < 0.8 * error_ae, f"DAE {error_dae:.4f} vs AE {error_ae:.4f}"
+
+
+def test_masking_on_a_mixed_table_zeroes_whole_columns():
+    """A masked cell of a mixed table looks like a missing one: all units of its column at 0 together."""
+    rng = np.random.RandomState(0)
+    table = pd.DataFrame(
+        {
+            "size": rng.rand(3000),
+            "city": pd.Categorical(rng.choice(["Lyon", "Oslo", "Rome", "Kyiv"], 3000)),
+            "grade": pd.Categorical(
+                rng.choice(["low", "mid", "high"], 3000),
+                categories=["low", "mid", "high"],
+                ordered=True,
+            ),
+        }
+    )
+    dae = fitted("masking", 0.3, table)
+    columns = dae._input_columns()
+    np.testing.assert_array_equal(columns, [0, 1, 1, 1, 1, 2, 2])
+    inputs = dae.schema_.encode(table).inputs
+    noisy = corrupt(dae, inputs)
+    for j in range(3):
+        block_inputs, block_noisy = inputs[:, columns == j], noisy[:, columns == j]
+        masked = (block_noisy == 0).all(axis=1) & (block_inputs != 0).any(axis=1)
+        untouched = (block_noisy == block_inputs).all(axis=1)
+        # Every row's block is either kept whole or zeroed whole, about 30 % zeroed.
+        assert np.all(masked | untouched)
+        assert masked.mean() == pytest.approx(0.3, abs=0.04)

@@ -413,7 +413,8 @@ class BaseAutoencoder(
                 f"noise_level is a fraction of entries for noise={self.noise!r}; got {self.noise_level}."
             )
         if self.noise == "masking":
-            return Masking(self.noise_level)
+            # On a mixed table a column's units are masked together (see Masking).
+            return Masking(self.noise_level, self._input_columns())
         return SaltAndPepper(self.noise_level, X.min(axis=0), X.max(axis=0))
 
     def _build_code_layer(self):
@@ -844,6 +845,13 @@ class BaseAutoencoder(
     def _mixed_likelihood(self):
         """A fresh float64 :class:`MixedLikelihood` of ``schema_``, or None on numbers."""
         return MixedLikelihood(self.schema_) if self._is_mixed() else None
+
+    def _input_columns(self):
+        """The column of each network input unit on a mixed table, or None on numbers."""
+        if not self._is_mixed():
+            return None
+        widths = [column.input_width for column in self.schema_.columns_]
+        return np.repeat(np.arange(len(widths)), widths)
 
     def _split_targets(self, X):
         """``(inputs, targets)`` of training rows: a mixed table's targets follow its inputs; numeric ``X`` is both."""

@@ -471,11 +471,21 @@ class Masking(nn.Module):
     ----------
     level : float
         Probability that an entry is zeroed, in [0, 1).
+    groups : sequence of int or None, default=None
+        The column each input unit codes (a mixed table's one-hot or
+        thermometer units): the units of a column are zeroed together, so a
+        masked cell looks exactly like a missing one, all its units at 0.
+        None masks every entry on its own.
     """
 
-    def __init__(self, level):
+    def __init__(self, level, groups=None):
         super().__init__()
         self.level = level
+        self.register_buffer(
+            "groups",
+            None if groups is None else torch.as_tensor(groups, dtype=torch.long),
+            persistent=False,
+        )
 
     def forward(self, x):
         """Corrupt a batch in training mode; return it unchanged in eval mode.
@@ -492,7 +502,11 @@ class Masking(nn.Module):
         """
         if not self.training:
             return x
-        return x * (rand_like(x) >= self.level)
+        if self.groups is None:
+            return x * (rand_like(x) >= self.level)
+        n_groups = int(self.groups.max()) + 1 if len(self.groups) else 0
+        kept = rand_like(x.new_empty((x.shape[0], n_groups))) >= self.level
+        return x * kept[:, self.groups]
 
 
 class SaltAndPepper(nn.Module):
