@@ -10,10 +10,11 @@ Every imputer returns levels as codes; categorical and ordinal cells are rounded
 
 Imputers: column mean / mode (median level for ordinal columns), KNNImputer on one-hot codes (numeric and ordinal
 columns standardised), a MissForest-style imputer (``_missforest.py``), skae's AutoencoderImputer on one-hot codes as
-it stood before issue 21 ("skae before"), and the mixed-type skae imputer through the hook ``skae_mixed_imputer``.
+it stood before issue 21 ("skae before"), the mixed-type skae imputer through the hook ``skae_mixed_imputer``, and
+qolmat's EM imputer on one-hot codes ("qolmat-em"; needs ``pip install qolmat``, best in its own virtual environment).
 
     python benchmarks/bench_mixed.py [DATA_DIR] [--tables adult breast wine letter spam] [--masks 1 2 3]
-        [--imputers mean knn missforest skae-before skae-mixed] [--max-rows N] [--no-downstream] [--out FILE] [--cache FILE.json]
+        [--imputers mean knn missforest skae-before skae-mixed qolmat-em] [--max-rows N] [--no-downstream] [--out FILE] [--cache FILE.json]
 
 DATA_DIR defaults to $SKAE_DATA/mixed (``_common.DATA``). ``--max-rows N`` keeps N random rows of each table (seed 0; the same rows
 for every mask and imputer): for quick runs only, as the errors are then not those of the full tables.
@@ -161,12 +162,22 @@ def skae_mixed(X, kinds, seed):
     return imputer.fit_transform(typed_frame(X, kinds)).astype(np.float64).to_numpy()
 
 
+def qolmat_em(X, kinds, seed):
+    """qolmat's ImputerEM (a multivariate normal fitted by EM) on the one-hot codes, as KNNImputer gets them."""
+    from qolmat.imputations.imputers import ImputerEM
+
+    codes, layout = one_hot(X, kinds)
+    filled = ImputerEM(model="multinormal", method="mle", random_state=seed)
+    return from_one_hot(filled.fit_transform(pd.DataFrame(codes)).to_numpy(), layout, X)
+
+
 IMPUTERS = {
     "mean": mean_mode,
     "knn": knn_one_hot,
     "missforest": missforest,
     "skae-before": skae_before,
     "skae-mixed": skae_mixed,
+    "qolmat-em": qolmat_em,
 }
 
 
