@@ -88,11 +88,7 @@ def train(
     """
     device = resolve_device(estimator.device)
     shard = current_shard()
-    if shard is not None and sample_weight is not None:
-        raise ValueError(
-            "sample_weight is not supported in data-parallel training (skae.data_parallel()); "
-            "fit without it, or repeat or drop rows instead."
-        )
+    _check_shard_weights(shard, sample_weight)
     init_seed, train_seed, split_seed = _seeds(estimator.random_state, shard, partial)
     use_validation = estimator.early_stopping and not partial
     X, data = _batches(
@@ -122,17 +118,7 @@ def train(
         before[2],
         partial,
     )
-    # Data-parallel processes draw different noise (corruption, sampling) for their rows.
-    noise_stream = 0 if shard is None else shard.rank
-    with (
-        threads,
-        flush_denormals(),
-        training_randomness(train_seed, device, module, noise_stream),
-    ):
-        net.initialize()
-        if optimizer_state is not None:
-            net.optimizer_.load_state_dict(optimizer_state)
-        net.partial_fit(data.train)
+    _run(net, threads, data, optimizer_state, train_seed, device, module, shard)
     if partial:
         _keep(
             estimator,
@@ -144,14 +130,41 @@ def train(
         return estimator
     module_ = to_cpu_module(module, INFERENCE_DTYPE).eval()
     _set_trained_state(estimator, net, module_, X, *before, sample_weight=sample_weight)
+    _warn_if_not_converged(estimator, net, max_epochs)
+    return estimator
+
+
+def _check_shard_weights(shard, sample_weight):
+    if shard is not None and sample_weight is not None:
+        raise ValueError(
+            "sample_weight is not supported in data-parallel training (skae.data_parallel()); "
+            "fit without it, or repeat or drop rows instead."
+        )
+
+
+def _run(net, threads, data, optimizer_state, train_seed, device, module, shard):
+    """Train ``net`` on ``data.train`` under the fit's threads, CPU state and random streams."""
+    # Data-parallel processes draw different noise (corruption, sampling) for their rows.
+    noise_stream = 0 if shard is None else shard.rank
+    with (
+        threads,
+        flush_denormals(),
+        training_randomness(train_seed, device, module, noise_stream),
+    ):
+        net.initialize()
+        if optimizer_state is not None:
+            net.optimizer_.load_state_dict(optimizer_state)
+        net.partial_fit(data.train)
+
+
+def _warn_if_not_converged(estimator, net, max_epochs):
     if len(net.history) == max_epochs and not _stopped(net):
         warnings.warn(
             f"{type(estimator).__name__}: maximum iterations ({max_epochs}) reached and the "
             "optimization hasn't converged yet. Increase max_iter or tol.",
             ConvergenceWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    return estimator
 
 
 def _start(estimator, X, continuing, init_seed, sample_weight=None):
