@@ -30,9 +30,7 @@ COMMON = dict(max_iter=15, random_state=0)
 
 MODELS = {
     "vanilla": lambda: AutoencoderTransformer(2, **COMMON),
-    "bernoulli": lambda: AutoencoderTransformer(
-        2, likelihood="bernoulli", **COMMON
-    ),
+    "bernoulli": lambda: AutoencoderTransformer(2, likelihood="bernoulli", **COMMON),
     "denoising": lambda: DenoisingAE(2, **COMMON),
     "sparse": lambda: SparseAE(2, **COMMON),
     "contractive": lambda: ContractiveAE(2, **COMMON),

@@ -49,7 +49,7 @@ def test_the_likelihood_parameter_chooses_the_decoder(cls, X):
 @pytest.mark.parametrize("cls", RENAMED, ids=lambda cls: cls.__name__)
 def test_the_old_name_warns_and_fits_the_same_model(cls, old, new, X):
     expected = fast(cls, likelihood=new).fit(X)
-    message = rf"`loss` was renamed `likelihood`.*removed in 0\.4.*likelihood='{new}'"
+    message = rf"`loss` was renamed `likelihood`.*removed in 0\.3.*likelihood='{new}'"
     with pytest.warns(FutureWarning, match=message):
         old_name = fast(cls, loss=old).fit(X)
     assert old_name.loss_curve_ == expected.loss_curve_

@@ -1,9 +1,9 @@
-"""Parameters renamed in this release, kept working for two more: delete this module then.
+"""Renamed parameters, still working until their removal release: delete this module then.
 
-``loss`` became ``likelihood`` in skae 0.2 (with per-column kinds the parameter
-names a likelihood, not a loss) and goes in 0.4. Its default is the sentinel
+``loss`` became ``likelihood`` in skae 0.1 (with per-column kinds the parameter
+names a likelihood, not a loss) and goes in 0.3. Its default is the sentinel
 ``"deprecated"``, as in scikit-learn's renames, so only a caller who sets it
-is warned, and only in ``fit``.
+is warned, and only in ``fit`` and ``partial_fit``.
 """
 
 import warnings
@@ -37,7 +37,7 @@ def check_renamed_loss(estimator):
             "(loss is deprecated)."
         )
     warnings.warn(
-        f"`loss` was renamed `likelihood` in skae 0.2 and will be removed in 0.4; "
+        f"`loss` was renamed `likelihood` in skae 0.1 and will be removed in 0.3; "
         f"use likelihood={new!r} instead of loss={loss!r}.",
         FutureWarning,
         stacklevel=4,  # the caller of fit, under _fit_context

@@ -27,9 +27,9 @@ class AutoencoderTransformer(BaseAutoencoder):
         The former name of ``likelihood``: "squared_error" is "gaussian",
         "binary_crossentropy" is "bernoulli", the same model exactly.
 
-        .. deprecated:: 0.2
-           ``loss`` was renamed ``likelihood`` in 0.2 and will be removed in
-           0.4. Set, it is used (with a FutureWarning) unless it contradicts
+        .. deprecated:: 0.1
+           ``loss`` was renamed ``likelihood`` in 0.1 and will be removed in
+           0.3. Set, it is used (with a FutureWarning) unless it contradicts
            a ``likelihood`` set to another value, which is an error.
     {base_parameters}
 
