@@ -44,7 +44,7 @@ def main():
     X_train, _, X_test, _ = load_mnist()
     common = dict(
         hidden_layer_sizes=(256,),
-        loss="binary_crossentropy",
+        likelihood="bernoulli",
         batch_size=128,
         max_iter=args.epochs,
         tol=0.0,

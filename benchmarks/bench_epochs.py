@@ -63,7 +63,7 @@ def main():
     AutoencoderTransformer(
         32,
         hidden_layer_sizes=(512, 256),
-        loss="binary_crossentropy",
+        likelihood="bernoulli",
         batch_size=256,
         max_iter=args.epochs,
         tol=0.0,

@@ -86,7 +86,7 @@ def precision_at_10(database, database_labels, queries, query_labels):
 
 def reconstruction_models(args, k):
     common = dict(
-        loss="binary_crossentropy",
+        likelihood="bernoulli",
         batch_size=256,
         max_iter=args.epochs,
         tol=0.0,
@@ -179,7 +179,7 @@ def corrupt(X, noise, level, rng):
 def denoise(args, data):
     X_train, _, X_test, _ = data
     common = dict(
-        loss="binary_crossentropy",
+        likelihood="bernoulli",
         batch_size=128,
         max_iter=args.denoise_epochs,
         tol=0.0,

@@ -91,7 +91,7 @@ def main():
             lambda k: AutoencoderTransformer(
                 k,
                 hidden_layer_sizes=(512, 256),
-                loss="binary_crossentropy",
+                likelihood="bernoulli",
                 batch_size=256,
                 max_iter=args.mnist_epochs,
                 tol=0.0,

@@ -42,7 +42,7 @@ image = dict(image_shape=(1, 8, 8), channels=(16, 32))
 common = dict(
     noise="masking",
     noise_level=0.5,
-    loss="binary_crossentropy",
+    likelihood="bernoulli",
     learning_rate_init=3e-3,
     batch_size=64,
     max_iter=300,

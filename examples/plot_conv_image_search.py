@@ -39,7 +39,7 @@ conv = AutoencoderTransformer(
     16,
     encoder=partial(ConvEncoder, **image),
     decoder=partial(ConvDecoder, **image),
-    loss="binary_crossentropy",
+    likelihood="bernoulli",
     learning_rate_init=3e-3,
     batch_size=64,
     max_iter=300,

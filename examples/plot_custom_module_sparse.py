@@ -74,7 +74,7 @@ sparse = SparseAE(
     k=6,
     encoder=partial(ResidualMLP, width=96),
     decoder=residual_decoder,
-    loss="binary_crossentropy",
+    likelihood="bernoulli",
     max_iter=100,
     tol=1e-3,
     n_iter_no_change=3,

@@ -32,7 +32,7 @@ noisy = X_test * (rng.rand(*X_test.shape) >= 0.4)  # 40 % of the pixels dropped
 params = dict(
     n_components=32,
     hidden_layer_sizes=(128,),
-    loss="binary_crossentropy",
+    likelihood="bernoulli",
     max_iter=300,
     tol=1e-3,
     n_iter_no_change=3,

@@ -49,7 +49,7 @@ spaces = {
     "AutoencoderTransformer (32)": AutoencoderTransformer(
         32,
         hidden_layer_sizes=(512, 256),
-        loss="binary_crossentropy",
+        likelihood="bernoulli",
         batch_size=256,
         max_iter=5,
         tol=0.0,

@@ -30,16 +30,14 @@ COMMON = dict(max_iter=15, random_state=0)
 
 MODELS = {
     "vanilla": lambda: AutoencoderTransformer(2, **COMMON),
-    "binary_crossentropy": lambda: AutoencoderTransformer(
-        2, loss="binary_crossentropy", **COMMON
-    ),
+    "bernoulli": lambda: AutoencoderTransformer(2, likelihood="bernoulli", **COMMON),
     "denoising": lambda: DenoisingAE(2, **COMMON),
     "sparse": lambda: SparseAE(2, **COMMON),
     "contractive": lambda: ContractiveAE(2, **COMMON),
     "vae": lambda: VAE(2, **COMMON),
     "vae_bernoulli": lambda: VAE(2, likelihood="bernoulli", **COMMON),
 }
-BERNOULLI = ["binary_crossentropy", "vae_bernoulli"]
+BERNOULLI = ["bernoulli", "vae_bernoulli"]
 # The detector's own default autoencoder, and a detector on each model above.
 ESTIMATORS = ["detector_default", *MODELS, *(f"detector_{name}" for name in MODELS)]
 
@@ -158,7 +156,7 @@ def test_rows_outside_bernoulli_support_are_impossible(name, dtype, row):
 def test_every_detector_rule_flags_impossible_rows(scoring):
     X = _training_data(True, np.float64)
     detector = AutoencoderOutlierDetector(
-        AutoencoderTransformer(2, loss="binary_crossentropy", **COMMON),
+        AutoencoderTransformer(2, likelihood="bernoulli", **COMMON),
         scoring=scoring,
         n_trim_rounds=0,
     ).fit(X)

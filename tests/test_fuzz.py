@@ -78,7 +78,7 @@ VARIANTS = {
     "AutoencoderTransformer": (
         AutoencoderTransformer,
         st.fixed_dictionaries(
-            {"loss": st.sampled_from(["squared_error", "binary_crossentropy"])}
+            {"likelihood": st.sampled_from(["gaussian", "bernoulli"])}
         ),
     ),
     "DenoisingAE": (

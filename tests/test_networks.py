@@ -243,7 +243,7 @@ def test_convolutional_model_learns_images_and_keeps_2d_io(digits):
     ae = AutoencoderTransformer(
         8,
         **conv((1, 8, 8), (16, 32)),
-        loss="binary_crossentropy",
+        likelihood="bernoulli",
         learning_rate_init=3e-3,
         batch_size=64,
         max_iter=20,

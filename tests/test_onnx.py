@@ -113,7 +113,7 @@ def test_inverse_transform_is_a_separate_export(fitted, data, name, dtype):
 
 def test_bernoulli_decoder_exports_probabilities(data):
     X, _, held_out = data
-    model = AutoencoderTransformer(4, loss="binary_crossentropy", **FAST).fit(X)
+    model = AutoencoderTransformer(4, likelihood="bernoulli", **FAST).fit(X)
     codes = model.transform(held_out)
     assert_close(
         run(to_onnx(model, codes[:1], options={"inverse_transform": True}), codes)[0],

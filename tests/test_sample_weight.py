@@ -39,7 +39,7 @@ def _parameters(estimator):
 # Deterministic models: nothing is drawn per row, so weight 2 and a repeated row are the same fit.
 DETERMINISTIC = [
     AutoencoderTransformer(**FULL_BATCH),
-    AutoencoderTransformer(**FULL_BATCH, loss="binary_crossentropy"),
+    AutoencoderTransformer(**FULL_BATCH, likelihood="bernoulli"),
     SparseAE(**{**FULL_BATCH, "n_components": 6}, k=2),
     SparseAE(**FULL_BATCH, sparsity_penalty="kl"),
     ContractiveAE(**{**FULL_BATCH, "hidden_layer_sizes": ()}),

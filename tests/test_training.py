@@ -200,7 +200,7 @@ def test_a_bad_chunk_is_refused_with_its_rows(digits, tmp_path, corrupt, message
     corrupt(X)
     with pytest.raises(ValueError, match=message):
         AutoencoderTransformer(
-            4, loss="binary_crossentropy", max_iter=1, chunk_size=64
+            4, likelihood="bernoulli", max_iter=1, chunk_size=64
         ).fit(as_memmap(X, tmp_path))
 
 

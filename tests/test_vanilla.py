@@ -199,13 +199,13 @@ def test_one_sample_and_batch_size_larger_than_the_data(digits):
     assert ae.transform(digits[0][:1]).shape == (1, 3)
 
 
-def test_binary_crossentropy_reconstructs_in_the_unit_interval(digits):
+def test_bernoulli_likelihood_reconstructs_in_the_unit_interval(digits):
     X = digits[0][:300]
-    ae = fast_ae(loss="binary_crossentropy").fit(X)
+    ae = fast_ae(likelihood="bernoulli").fit(X)
     reconstruction = ae.reconstruct(X)
     assert reconstruction.min() >= 0 and reconstruction.max() <= 1
     with pytest.raises(ValueError, match=r"needs X in \[0, 1\]"):
-        fast_ae(loss="binary_crossentropy").fit(X * 2 - 0.5)
+        fast_ae(likelihood="bernoulli").fit(X * 2 - 0.5)
 
 
 def test_early_stopping_holds_out_validation_data_and_stops():

@@ -39,9 +39,9 @@ VARIANTS = {
         },  # the paper's one-layer sigmoid encoder
     ),
     VAE: (
-        ["likelihood", "beta", "n_score_samples"],
+        ["beta", "n_score_samples"],
         {"loss": DROPPED},
-    ),  # the likelihood replaces loss
+    ),  # never had the deprecated name of likelihood
 }
 
 

@@ -17,8 +17,7 @@ slot                           default                                overridden
 ``_build_code_layer()``        None (identity)                        SparseAE (sigmoid, top-k),
                                                                       ContractiveAE (activation)
 ``_elementwise_nll``           squared error, or Bernoulli for        VAE (sigma-VAE Gaussian)
-                               ``_likelihood_param`` = "bernoulli"
-                               / "binary_crossentropy"
+                               ``likelihood="bernoulli"``
 ``_penalty(module, X, code)``  zero                                   SparseAE, ContractiveAE, VAE
 ``_build_module(X)``           ``Autoencoder`` of the four parts      VAE (mean / log-variance
                                                                       heads on the encoder)
@@ -70,7 +69,13 @@ from sklearn.base import (
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._batches import is_out_of_core
-from ._compat import Interval, StrOptions, _check_feature_names_in, _fit_context
+from ._compat import (
+    Hidden,
+    Interval,
+    StrOptions,
+    _check_feature_names_in,
+    _fit_context,
+)
 from ._fitting import train
 from ._inference import INFERENCE_DTYPE, inference_device, predict
 from ._likelihoods import MixedLikelihood
@@ -89,6 +94,7 @@ from ._persistence import (
     split_autoencoder_state,
 )
 from ._random import seeded
+from ._renamed import LOSS_TO_LIKELIHOOD, check_renamed_loss, likelihood_in_use
 from ._scores import honest_scores
 from ._validation import (
     check_chunk,
@@ -238,7 +244,7 @@ default=None
         missing cells (NaN, None, ``pd.NA``) left out of the loss;
         ``inverse_transform`` and ``reconstruct`` return the table in its
         own kinds and dtypes, and a level not seen in ``fit`` is refused
-        with an error naming its column. Other input takes the ``loss``.
+        with an error naming its column. Other input takes the ``likelihood``.
     callbacks : list of skorch callbacks or (name, callback) tuples, default=None
         Extra skorch callbacks, e.g. ``LRScheduler``, ``GradientNormClipping``
         or ``Checkpoint``. They read skorch's history (per-batch ``train_loss``
@@ -311,7 +317,11 @@ class BaseAutoencoder(
         "activation": [StrOptions(set(ACTIVATIONS))],
         "encoder": [None, torch.nn.Module, callable],
         "decoder": [None, torch.nn.Module, callable],
-        "loss": [StrOptions({"squared_error", "binary_crossentropy"})],
+        "likelihood": [StrOptions({"gaussian", "bernoulli"})],
+        "loss": [
+            StrOptions(set(LOSS_TO_LIKELIHOOD)),
+            Hidden(StrOptions({"deprecated"})),
+        ],
         "noise": [StrOptions({"gaussian", "masking", "salt_and_pepper"}), None],
         "noise_level": [Interval(Real, 0, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="left")],
@@ -347,7 +357,8 @@ class BaseAutoencoder(
         activation="relu",
         encoder=None,
         decoder=None,
-        loss="squared_error",
+        likelihood="gaussian",
+        loss="deprecated",
         noise=None,
         noise_level=0.2,
         alpha=1e-4,
@@ -371,10 +382,6 @@ class BaseAutoencoder(
         store_parameters(self, locals())
 
     # ------------------------------------------------------------------ slots
-    # The parameter that chooses the decoder's distribution (for errors and
-    # for telling a Bernoulli decoder, whose output is logits).
-    _likelihood_param = "loss"
-
     def _build_module(self, X, sample_weight=None):
         """The torch module to train; ``X`` is the validated training data (rows of :meth:`_fit_rows`).
 
@@ -490,14 +497,11 @@ class BaseAutoencoder(
 
     def _is_bernoulli(self):
         """Whether the decoder is Bernoulli (outputs logits, needs data in [0, 1])."""
-        return getattr(self, self._likelihood_param) in (
-            "bernoulli",
-            "binary_crossentropy",
-        )
+        return likelihood_in_use(self) == "bernoulli"
 
     def _likelihood(self):
         """The parameter setting that chose the decoder, for error messages."""
-        return f"{self._likelihood_param}={getattr(self, self._likelihood_param)!r}"
+        return f"likelihood={likelihood_in_use(self)!r}"
 
     def _output_mean(self, output):
         """The reconstruction (decoder mean) from the decoder's raw output (logits if Bernoulli)."""
@@ -584,6 +588,7 @@ class BaseAutoencoder(
         self : object
             The fitted estimator.
         """
+        check_renamed_loss(self)
         X, weights = self._fit_rows(
             X, not (self.warm_start and self._is_fitted()), observed
         )
@@ -622,6 +627,7 @@ class BaseAutoencoder(
         self : object
             The estimator.
         """
+        check_renamed_loss(self)
         X, weights = self._fit_rows(X, not self._is_fitted())
         X, weights, sample_weight = training_weights(X, sample_weight, weights)
         return train(
@@ -705,8 +711,8 @@ class BaseAutoencoder(
         """Minus the reconstruction error of each sample: higher means more normal.
 
         The error is the training likelihood's negative log-likelihood summed
-        over features (the squared error for ``loss="squared_error"``, the
-        binary cross-entropy for ``loss="binary_crossentropy"``), computed on
+        over features (the squared error for ``likelihood="gaussian"``, the
+        binary cross-entropy for ``likelihood="bernoulli"``), computed on
         clean input without any training-time corruption.
 
         Parameters
@@ -742,7 +748,7 @@ class BaseAutoencoder(
         """Each column's share of :meth:`score_samples`: which columns make a row unusual.
 
         A cell's share is its log-likelihood under its column's distribution
-        (minus its reconstruction error for a Gaussian ``loss``); a missing
+        (minus its reconstruction error for a Gaussian ``likelihood``); a missing
         cell of a mixed table adds 0. Each row sums to its
         :meth:`score_samples`, up to floating-point rounding.
 

@@ -1,6 +1,6 @@
 """The one place where scikit-learn's private helpers are imported.
 
-``_fit_context``, ``Interval``, ``StrOptions``, ``validate_parameter_constraints`` and
+``_fit_context``, ``Interval``, ``StrOptions``, ``Hidden``, ``validate_parameter_constraints`` and
 ``validate_data`` are what every scikit-learn estimator uses for parameter and
 input validation, and
 ``_BaseImputer`` / ``_get_mask`` give imputers ``add_indicator`` and
@@ -16,6 +16,7 @@ from sklearn.utils._mask import _get_mask
 from sklearn.utils._missing import is_pandas_na, is_scalar_nan
 from sklearn.utils._param_validation import (
     HasMethods,
+    Hidden,
     InvalidParameterError,
     RealNotInt,
     StrOptions,
@@ -30,6 +31,7 @@ from sklearn.utils.validation import (
 
 __all__ = [
     "HasMethods",
+    "Hidden",
     "Interval",
     "InvalidParameterError",
     "RealNotInt",

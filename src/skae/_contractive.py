@@ -46,8 +46,10 @@ class ContractiveAE(BaseAutoencoder):
         Jacobian while it has at most 65536 entries, else the projection.
     n_projections : int, default=1
         Random directions per sample for ``jacobian="projection"``.
-    loss : {"squared_error", "binary_crossentropy"}, default="squared_error"
+    likelihood : {"gaussian", "bernoulli"}, default="gaussian"
         Reconstruction likelihood, as in :class:`AutoencoderTransformer`.
+    loss : {"squared_error", "binary_crossentropy"}, default="deprecated"
+        Renamed ``likelihood``, as in :class:`AutoencoderTransformer`.
     hidden_layer_sizes : tuple of int, default=()
         Encoder hidden layers; ``()`` is the paper's single-layer encoder.
     activation : str, default="sigmoid"
@@ -88,7 +90,8 @@ class ContractiveAE(BaseAutoencoder):
         activation="sigmoid",
         encoder=None,
         decoder=None,
-        loss="squared_error",
+        likelihood="gaussian",
+        loss="deprecated",
         noise=None,
         noise_level=0.2,
         alpha=0.0001,

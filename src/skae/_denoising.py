@@ -32,8 +32,10 @@ class DenoisingAE(BaseAutoencoder):
     noise_level : float, default=0.2
         Standard deviation ("gaussian") or fraction of corrupted entries
         ("masking", "salt_and_pepper", at most 1).
-    loss : {"squared_error", "binary_crossentropy"}, default="squared_error"
+    likelihood : {"gaussian", "bernoulli"}, default="gaussian"
         Reconstruction likelihood, as in :class:`AutoencoderTransformer`.
+    loss : {"squared_error", "binary_crossentropy"}, default="deprecated"
+        Renamed ``likelihood``, as in :class:`AutoencoderTransformer`.
     {base_parameters}
 
     See Also
@@ -63,7 +65,8 @@ class DenoisingAE(BaseAutoencoder):
         activation="relu",
         encoder=None,
         decoder=None,
-        loss="squared_error",
+        likelihood="gaussian",
+        loss="deprecated",
         alpha=0.0001,
         batch_size="auto",
         chunk_size="auto",

@@ -36,8 +36,8 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
     range, as min-max-scaled RMSE does; missing cells start at the mean (zero).
     Dividing by the standard deviation instead lets features that are rarely
     non-zero (MNIST's border pixels) dominate the loss.
-    With a Bernoulli autoencoder (``VAE(likelihood="bernoulli")`` or
-    ``loss="binary_crossentropy"``) the cells are kept as they are, in [0, 1],
+    With a Bernoulli autoencoder (``likelihood="bernoulli"``) the cells are
+    kept as they are, in [0, 1],
     and missing cells start at their feature's observed mean.
     Training runs in
     ``n_rounds`` rounds: the autoencoder is trained with a loss on observed

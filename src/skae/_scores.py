@@ -10,6 +10,8 @@ that policy lives.
 
 import numpy as np
 
+from ._renamed import likelihood_in_use
+
 
 def honest_scores(scores, X, bernoulli=False):
     """``scores`` with -inf for each row of ``X`` that the model cannot explain.
@@ -41,14 +43,11 @@ def honest_scores(scores, X, bernoulli=False):
 def is_bernoulli(autoencoder):
     """Whether ``autoencoder``'s likelihood is Bernoulli (data in [0, 1], decoder output as logits).
 
-    Read from its public parameters (``likelihood="bernoulli"`` or ``loss="binary_crossentropy"``), so that the
-    wrappers around an autoencoder need none of its private methods.
+    Read from its public parameters (``likelihood="bernoulli"``, or the
+    deprecated ``loss="binary_crossentropy"``), so that the wrappers around an
+    autoencoder need none of its private methods.
     """
-    params = autoencoder.get_params(deep=False)
-    return (
-        params.get("likelihood") == "bernoulli"
-        or params.get("loss") == "binary_crossentropy"
-    )
+    return likelihood_in_use(autoencoder) == "bernoulli"
 
 
 def outside_unit_interval(X):

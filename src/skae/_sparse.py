@@ -66,8 +66,10 @@ class SparseAE(BaseAutoencoder):
         Target average activation, rho, in (0, 1).
     sparsity_weight : float, default=0.1
         Weight of the sparsity penalty.
-    loss : {"squared_error", "binary_crossentropy"}, default="squared_error"
+    likelihood : {"gaussian", "bernoulli"}, default="gaussian"
         Reconstruction likelihood, as in :class:`AutoencoderTransformer`.
+    loss : {"squared_error", "binary_crossentropy"}, default="deprecated"
+        Renamed ``likelihood``, as in :class:`AutoencoderTransformer`.
     {base_parameters}
     dead_units_fraction_ : float
         Fraction of code units that are zero on every training sample (top-k),
@@ -119,7 +121,8 @@ class SparseAE(BaseAutoencoder):
         activation="relu",
         encoder=None,
         decoder=None,
-        loss="squared_error",
+        likelihood="gaussian",
+        loss="deprecated",
         noise=None,
         noise_level=0.2,
         alpha=0.0001,

@@ -149,8 +149,6 @@ class VAE(BaseAutoencoder):
     ):
         store_parameters(self, locals())  # no ``loss``: the likelihood replaces it
 
-    _likelihood_param = "likelihood"
-
     def _build_module(self, X, sample_weight=None):
         # The mean and log-variance heads sit on the encoder's output, of any
         # width: the last hidden layer of the built-in MLP, or a user's encoder.

@@ -19,10 +19,18 @@ class AutoencoderTransformer(BaseAutoencoder):
         Size of the code (latent space). Any positive integer, including more than the number of features (an
         overcomplete code), for every skae estimator alike; only sparsity, noise or
         a penalty stops an overcomplete code from learning to copy its input.
-    loss : {"squared_error", "binary_crossentropy"}, default="squared_error"
-        Reconstruction likelihood: Gaussian (squared error) or Bernoulli
-        (binary cross-entropy, for data in [0, 1]; the decoder then ends in a
-        sigmoid).
+    likelihood : {"gaussian", "bernoulli"}, default="gaussian"
+        Reconstruction likelihood: Gaussian (the loss is the squared error)
+        or Bernoulli (binary cross-entropy, for data in [0, 1]; the decoder
+        then ends in a sigmoid).
+    loss : {"squared_error", "binary_crossentropy"}, default="deprecated"
+        The former name of ``likelihood``: "squared_error" is "gaussian",
+        "binary_crossentropy" is "bernoulli", the same model exactly.
+
+        .. deprecated:: 0.1
+           ``loss`` was renamed ``likelihood`` in 0.1 and will be removed in
+           0.3. Set, it is used (with a FutureWarning) unless it contradicts
+           a ``likelihood`` set to another value, which is an error.
     {base_parameters}
 
     See Also
@@ -57,7 +65,8 @@ class AutoencoderTransformer(BaseAutoencoder):
         activation="relu",
         encoder=None,
         decoder=None,
-        loss="squared_error",
+        likelihood="gaussian",
+        loss="deprecated",
         noise=None,
         noise_level=0.2,
         alpha=1e-4,
