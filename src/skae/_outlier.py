@@ -57,6 +57,16 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
     - "elbo": a :class:`VAE`'s evidence lower bound, in nats.
     - "auto": "elbo" for a VAE, "likelihood" otherwise.
 
+    Mixed tables (a DataFrame with string, category, boolean or nullable
+    columns, or ``kinds`` given) are taken as they are, missing cells
+    included, and handed to the autoencoder, which models each column by its
+    kind's likelihood (see its ``kinds``). The score of a row is then the
+    autoencoder's own ``score_samples``, its log-likelihood in nats summed
+    over the observed cells ("reconstruction": each column's reconstruction
+    log-likelihood; "elbo" for a VAE: the ELBO), which is what "auto" picks;
+    "likelihood" reads numeric residuals and is refused there.
+    :meth:`score_samples_per_column` shows which columns made a row unusual.
+
     Trimmed refits (``n_trim_rounds``): the training data holds the outliers
     too, and a model fitted to them learns to reconstruct them. After the first
     fit, the ``trim_fraction`` of rows scoring lowest is set aside and a fresh
@@ -90,7 +100,8 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
         than the rest, so "auto" flags more of them than a single fit would;
         give the expected fraction where it is known.
     scoring : {"auto", "reconstruction", "likelihood", "elbo"}, default="auto"
-        The scoring rule, described above.
+        The scoring rule, described above (on a mixed table: "auto", or the
+        autoencoder's own rule that "auto" picks).
     n_trim_rounds : int, default=2
         Refits on the rows not trimmed as outlying, described above; 0 fits once.
         Use 0 when the training data is known to be clean (novelty
@@ -117,6 +128,13 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
         refit, for each autoencoder) and the threshold; 2 or more also sets
         each autoencoder's ``verbose`` to ``verbose - 1`` (its progress per
         epoch).
+    kinds : dict, list or None, default=None
+        Column kinds of a mixed table ("real", "positive", "count", "binary",
+        "categorical", "ordinal"), by name or position, given to the
+        autoencoder (its ``kinds`` parameter), as :class:`AutoencoderImputer`
+        does. Given, ``X`` is a mixed table even when every column holds
+        numbers (a numpy array of codes). Feature bagging (``max_features``
+        below all features) is refused on a mixed table.
 
     Attributes
     ----------
@@ -201,8 +219,9 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data, outliers included (unsupervised).
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training data, outliers included (unsupervised). A mixed table
+            (see ``kinds``) is taken as it is, missing cells included.
         y : Ignored
             Not used, present for API consistency by convention.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -363,7 +382,8 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
             Finite, or -inf for a row the model cannot explain: one so far from
             the training data that its score overflows (never NaN), or, with a
             Bernoulli autoencoder, one with a value outside [0, 1]. Such rows
-            are always predicted as outliers.
+            are always predicted as outliers. In the float dtype of ``X``;
+            float64 for a mixed table.
         """
         check_is_fitted(self)
         return self._score_samples(self._scoring_input(X))

@@ -66,6 +66,16 @@ class VAE(BaseAutoencoder):
     work, although one (e.g. ``StandardScaler``) still decides how much each
     feature counts. The Bernoulli decoder outputs logits, for data in [0, 1].
 
+    A mixed table (see ``kinds``: strings, categories, booleans, counts, with
+    missing cells) is modelled column by column, as by the other
+    autoencoders: the encoder reads the table's codes and the decoder outputs
+    each column's distribution parameters, so ``log p(x|z)`` is the sum over
+    the observed cells of each column's log-likelihood (missing cells are
+    left out), and the ELBO and the importance-weighted bound are in nats of
+    the table's own values. ``inverse_transform``, ``reconstruct``,
+    ``sample``, ``interpolate`` and ``sample_reconstruction`` then return the
+    table in its own kinds (labels, integer counts) and dtypes.
+
     ``transform`` returns the posterior mean, ``inverse_transform`` the
     decoder's mean, and ``score_samples`` a per-sample lower bound on log p(x)
     in nats: the ELBO, or the importance-weighted bound (Burda et al., 2016)
@@ -78,7 +88,10 @@ class VAE(BaseAutoencoder):
         overcomplete code), for every skae estimator alike; in a VAE the KL
         term makes unneeded dimensions collapse to the prior (``n_active_units_``).
     likelihood : {"gaussian", "bernoulli"}, default="gaussian"
-        Decoder distribution p(x|z).
+        Decoder distribution p(x|z) of numeric input. On a mixed table each
+        column's kind decides its likelihood and this parameter is not used;
+        "bernoulli" there is refused as a contradiction (give the 0/1
+        columns ``kinds={column: "binary"}`` instead).
     beta : float, default=1.0
         Weight of the KL term during training (beta-VAE); scores always use 1.
     n_score_samples : int, default=10
@@ -105,6 +118,16 @@ class VAE(BaseAutoencoder):
     (5, 64)
     >>> bool(vae.score_samples(X[:10]).mean() <= vae.score_samples(X[:10], n_samples=50).mean())
     True
+
+    A mixed table, gaps included, comes back in its own kinds:
+
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"city": ["Lyon", "Oslo", None, "Oslo"] * 10,
+    ...                       "rooms": pd.array([2, 3, 1, pd.NA] * 10, dtype="Int64")})
+    >>> vae = VAE(2, max_iter=5, random_state=0).fit(table)
+    >>> drawn = vae.sample(3, random_state=0)
+    >>> bool(drawn["city"].isin(["Lyon", "Oslo"]).all()), str(drawn["rooms"].dtype)
+    (True, 'Int64')
     """
 
     _parameter_constraints = {
