@@ -309,8 +309,9 @@ class VAE(BaseAutoencoder):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to score.
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Data to score; a mixed table's log-likelihoods are summed over
+            its observed cells.
         n_samples : int or None, default=None
             None gives the ELBO (expected log-likelihood over
             ``n_score_samples`` posterior samples, KL in closed form). An int K
@@ -464,7 +465,10 @@ class VAE(BaseAutoencoder):
             The fitted ``module_``, or a copy of it (on another device or in
             another dtype), in eval mode.
         x : torch.Tensor of shape (n_samples, n_features)
-            Rows, in the module's dtype and on its device.
+            Rows, in the module's dtype and on its device. For a model
+            fitted on a mixed table, the table's encoded inputs, targets and
+            observed mask side by side (what ``score_samples`` scores; such a
+            model has no ONNX form).
         draws : torch.Tensor of shape (n_draws, 1, n_components)
             Standard normal draws shared by every row: :meth:`score_draws`, in
             ``x``'s dtype and on its device.
@@ -511,7 +515,8 @@ class VAE(BaseAutoencoder):
         """One draw from the model's distribution of each row's reconstruction.
 
         Draws z ~ q(z|x), then x' ~ p(x|z) (Gaussian noise around the decoder's
-        mean, or Bernoulli 0/1 cells): what :class:`AutoencoderImputer` with
+        mean, or Bernoulli 0/1 cells; on a mixed table, a draw from each
+        column's likelihood): what :class:`AutoencoderImputer` with
         ``sample_posterior=True`` fills missing cells with, so that imputers
         with different seeds give a multiple imputation.
 
@@ -524,8 +529,9 @@ class VAE(BaseAutoencoder):
 
         Returns
         -------
-        X_drawn : ndarray of shape (n_samples, n_features)
-            In the float dtype of ``X``.
+        X_drawn : ndarray or DataFrame of shape (n_samples, n_features)
+            In the float dtype of ``X``; on a mixed table, the table in its
+            own kinds and dtypes (as :meth:`inverse_transform` returns it).
         """
         check_is_fitted(self)
         X = self._model_input(X)
@@ -554,9 +560,10 @@ class VAE(BaseAutoencoder):
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_features_in_), float64
+        X_new : ndarray or DataFrame of shape (n_samples, n_features_in_)
             The decoder's mean for each draw (pixel probabilities for a
-            Bernoulli decoder).
+            Bernoulli decoder), float64; on a mixed table, each column's
+            point prediction in its own kind (as :meth:`inverse_transform`).
         """
         check_is_fitted(self)
         _check_count(n_samples, "n_samples", 1)
@@ -579,14 +586,16 @@ class VAE(BaseAutoencoder):
         Parameters
         ----------
         x_start, x_end : array-like of shape (n_features,) or (1, n_features)
-            The two end points.
+            The two end points: rows, such as ``X.iloc[i]`` of a mixed table.
         n_steps : int, default=8
             Points on the path, both ends included (at least 2).
 
         Returns
         -------
-        path : ndarray of shape (n_steps, n_features_in_)
-            Decoded means along the path, in the inputs' float dtype.
+        path : ndarray or DataFrame of shape (n_steps, n_features_in_)
+            Decoded means along the path, in the inputs' float dtype; on a
+            mixed table, the table in its own kinds (as
+            :meth:`inverse_transform`).
         """
         check_is_fitted(self)
         _check_count(n_steps, "n_steps", 2)
