@@ -125,13 +125,11 @@ def test_bad_input_at_fit(name, case):
         )  # documented: NaN marks the cells to impute
         assert np.isfinite(filled).all() and filled[0].tolist() == X[0].tolist()
         return
-    if case == "string-column" and name not in ("VAE", "AutoencoderOutlierDetector"):
+    if case == "string-column":
         build(name).fit(
             X_bad
-        )  # documented: a DataFrame with string columns is a mixed table (tests/test_mixed_tables.py)
+        )  # documented: a DataFrame with string columns is a mixed table (tests/test_mixed_*.py)
         return
-    if case == "string-column" and name == "VAE":
-        message = r"VAE has a likelihood of its own and does not model mixed tables.*OneHotEncoder"
     with pytest.raises(error, match=f"(?s){message}"):
         build(name).fit(X_bad)
 

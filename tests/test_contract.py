@@ -165,15 +165,13 @@ def test_fitting_on_a_dataframe_emits_no_feature_name_warning(small, estimator):
         estimator.score_samples(frame)
 
 
-def test_detector_names_non_numeric_columns(small):
+def test_detector_takes_non_numeric_columns(small):
+    # A mixed table (issue 21): scored as it is, not refused (tests/test_mixed_outlier.py).
     frame = pd.DataFrame(small[0][:, :3], columns=["a", "b", "c"]).assign(city="Paris")
-    with pytest.raises(
-        ValueError,
-        match=re.escape(
-            "X has non-numeric columns ['city']; AutoencoderOutlierDetector needs"
-        ),
-    ):
-        AutoencoderOutlierDetector().fit(frame)
+    detector = AutoencoderOutlierDetector(
+        AutoencoderTransformer(2, max_iter=2), n_trim_rounds=0
+    ).fit(frame)
+    assert detector.score_samples(frame).shape == (len(frame),)
 
 
 def test_imputer_takes_non_numeric_columns(small):

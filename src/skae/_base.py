@@ -769,23 +769,11 @@ class BaseAutoencoder(
             raise TypeError(
                 f"{type(self).__name__}.score_samples is not a sum over cells (a bound with terms that belong to "
                 "no column), so it has no per-column breakdown; use an AutoencoderTransformer, DenoisingAE, "
-                "SparseAE or ContractiveAE to explain rows column by column."
+                "SparseAE, ContractiveAE or VAE to explain rows column by column."
             )
-        rows = (
-            scoring_rows(self.schema_, X)
-            if self._is_mixed()
-            else self._validate_X(X, reset=False)
-        )
-        cells = self._predict(lambda module, rows: -self._cell_nll(module, rows), rows)
-        # The policy of honest_scores, cell by cell; + 0.0 turns the -0.0 of a missing cell into 0.
-        cells = np.where(np.isnan(cells), -np.inf, cells) + 0.0
-        names = (
-            column_names(self.schema_)
-            if self._is_mixed()
-            else _check_feature_names_in(self, None)
-        )
-        return pd.DataFrame(
-            cells, columns=names, index=X.index if isinstance(X, pd.DataFrame) else None
+        rows = self._scoring_input(X)
+        return self._cells_frame(
+            self._predict(lambda module, rows: -self._cell_nll(module, rows), rows), X
         )
 
     def score(self, X, y=None):
@@ -832,6 +820,27 @@ class BaseAutoencoder(
         )
 
     # ------------------------------------------------------------- internals
+    def _scoring_input(self, X):
+        """``X`` as the scores read it: validated numbers, or a mixed table's :func:`scoring_rows`."""
+        return (
+            scoring_rows(self.schema_, X)
+            if self._is_mixed()
+            else self._validate_X(X, reset=False)
+        )
+
+    def _cells_frame(self, cells, X):
+        """Per-cell scores as :meth:`score_samples_per_column` returns them: named columns, ``X``'s index."""
+        # The policy of honest_scores, cell by cell; + 0.0 turns the -0.0 of a missing cell into 0.
+        cells = np.where(np.isnan(cells), -np.inf, cells) + 0.0
+        names = (
+            column_names(self.schema_)
+            if self._is_mixed()
+            else _check_feature_names_in(self, None)
+        )
+        return pd.DataFrame(
+            cells, columns=names, index=X.index if isinstance(X, pd.DataFrame) else None
+        )
+
     def _reconstruction_nll(self, module, X):
         output, _ = module(X)
         return sum_features(self._elementwise_nll(module, output, X))
@@ -863,16 +872,17 @@ class BaseAutoencoder(
         """``(inputs, targets)`` of training rows: a mixed table's targets follow its inputs; numeric ``X`` is both."""
         return split_rows(self.schema_, X) if self._is_mixed() else (X, X)
 
+    def _models_mixed_tables(self):
+        """Whether the variant trains on a mixed table: not when its own ``_elementwise_nll`` replaces the
+        per-column likelihoods (a variant that reads ``module.likelihood`` itself says so by overriding this)."""
+        return type(self)._elementwise_nll is BaseAutoencoder._elementwise_nll
+
     def _fit_rows(self, X, reset, observed=None):
         """``(rows, per-cell weights or None)`` that training reads; ``reset`` learns the columns afresh."""
         if reset and hasattr(self, "schema_"):
             del self.schema_
         if is_mixed(X, self.kinds) if reset else self._is_mixed():
-            check_mixed_training(
-                self,
-                X,
-                type(self)._elementwise_nll is not BaseAutoencoder._elementwise_nll,
-            )
+            check_mixed_training(self, X, not self._models_mixed_tables())
             return training_rows(
                 fit_schema(self, X) if reset else self.schema_, X, observed
             )

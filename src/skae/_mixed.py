@@ -33,13 +33,18 @@ def fit_schema(estimator, X):
     """Fit ``estimator.schema_`` on ``X``, and set ``n_features_in_`` / ``feature_names_in_`` as validate_data would."""
     schema = ColumnSchema(kinds=estimator.kinds).fit(X)
     estimator.schema_ = schema
-    estimator.n_features_in_ = schema.n_features_in_
+    set_table_features(estimator, X)
+    return schema
+
+
+def set_table_features(estimator, X):
+    """``n_features_in_`` and ``feature_names_in_`` of a mixed table, as ``validate_data`` sets them."""
+    estimator.n_features_in_ = np.shape(X)[1]
     names = list(X.columns) if isinstance(X, pd.DataFrame) else []
     if names and all(isinstance(name, str) for name in names):
         estimator.feature_names_in_ = np.asarray(names, dtype=object)
     elif hasattr(estimator, "feature_names_in_"):
         del estimator.feature_names_in_
-    return schema
 
 
 def training_rows(schema, X, observed=None):

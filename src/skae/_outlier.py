@@ -4,15 +4,28 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseAutoencoder
-from ._compat import HasMethods, Interval, RealNotInt, StrOptions, _fit_context
+from ._compat import (
+    HasMethods,
+    Interval,
+    RealNotInt,
+    StrOptions,
+    _check_feature_names_in,
+    _fit_context,
+)
+from ._mixed import column_names, is_mixed, set_table_features
 from ._persistence import VersionedStateMixin
-from ._scores import at_least_lowest_float, honest_scores, is_bernoulli
+from ._scores import (
+    at_least_lowest_float,
+    honest_scores,
+    is_bernoulli,
+)
 from ._vae import VAE
 from ._validation import row_weights, validate_input
 from ._vanilla import AutoencoderTransformer
@@ -43,6 +56,16 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
       only the latter.
     - "elbo": a :class:`VAE`'s evidence lower bound, in nats.
     - "auto": "elbo" for a VAE, "likelihood" otherwise.
+
+    Mixed tables (a DataFrame with string, category, boolean or nullable
+    columns, or ``kinds`` given) are taken as they are, missing cells
+    included, and handed to the autoencoder, which models each column by its
+    kind's likelihood (see its ``kinds``). The score of a row is then the
+    autoencoder's own ``score_samples``, its log-likelihood in nats summed
+    over the observed cells ("reconstruction": each column's reconstruction
+    log-likelihood; "elbo" for a VAE: the ELBO), which is what "auto" picks;
+    "likelihood" reads numeric residuals and is refused there.
+    :meth:`score_samples_per_column` shows which columns made a row unusual.
 
     Trimmed refits (``n_trim_rounds``): the training data holds the outliers
     too, and a model fitted to them learns to reconstruct them. After the first
@@ -77,7 +100,8 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
         than the rest, so "auto" flags more of them than a single fit would;
         give the expected fraction where it is known.
     scoring : {"auto", "reconstruction", "likelihood", "elbo"}, default="auto"
-        The scoring rule, described above.
+        The scoring rule, described above (on a mixed table: "auto", or the
+        autoencoder's own rule that "auto" picks).
     n_trim_rounds : int, default=2
         Refits on the rows not trimmed as outlying, described above; 0 fits once.
         Use 0 when the training data is known to be clean (novelty
@@ -104,6 +128,13 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
         refit, for each autoencoder) and the threshold; 2 or more also sets
         each autoencoder's ``verbose`` to ``verbose - 1`` (its progress per
         epoch).
+    kinds : dict, list or None, default=None
+        Column kinds of a mixed table ("real", "positive", "count", "binary",
+        "categorical", "ordinal"), by name or position, given to the
+        autoencoder (its ``kinds`` parameter), as :class:`AutoencoderImputer`
+        does. Given, ``X`` is a mixed table even when every column holds
+        numbers (a numpy array of codes). Feature bagging (``max_features``
+        below all features) is refused on a mixed table.
 
     Attributes
     ----------
@@ -154,6 +185,7 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
         ],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "kinds": [dict, list, tuple, None],
     }
 
     def __init__(
@@ -168,6 +200,7 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
         max_features=1.0,
         random_state=None,
         verbose=0,
+        kinds=None,
     ):
         self.autoencoder = autoencoder
         self.contamination = contamination
@@ -178,6 +211,7 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
         self.max_features = max_features
         self.random_state = random_state
         self.verbose = verbose
+        self.kinds = kinds
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None, sample_weight=None):
@@ -185,8 +219,9 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data, outliers included (unsupervised).
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training data, outliers included (unsupervised). A mixed table
+            (see ``kinds``) is taken as it is, missing cells included.
         y : Ignored
             Not used, present for API consistency by convention.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -206,10 +241,7 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
         -------
         self : object
         """
-        X = validate_input(self, X, reset=True)
-        weights = row_weights(sample_weight, X)
-        if weights is not None:
-            X, weights = X[weights > 0], weights[weights > 0]
+        X, weights = self._training_rows(X, sample_weight)
         rng = check_random_state(self.random_state)
         self.estimators_ = []
         self.estimators_features_ = []
@@ -220,47 +252,85 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
             features = np.arange(X.shape[1])
             if n_features < X.shape[1]:
                 features = np.sort(rng.choice(X.shape[1], n_features, replace=False))
-            template = (
-                clone(self.autoencoder)
-                if self.autoencoder is not None
-                else self._default_autoencoder(X)
-            )
-            if not isinstance(template, BaseAutoencoder):
-                raise TypeError(
-                    f"autoencoder must be a skae autoencoder, got {type(template).__name__}."
-                )
-            if self.random_state is not None or self.n_estimators > 1:
-                template.set_params(random_state=rng.randint(np.iinfo(np.int32).max))
-            if self.verbose > 1:
-                template.set_params(verbose=self.verbose - 1)
-            self.scoring_ = self._resolve_scoring(template)
-            X_model = X[:, features]
-            self._report(
-                f"model {index + 1}/{self.n_estimators}: fit 1/{self.n_trim_rounds + 1} on all {len(X)} rows"
-            )
-            estimator, statistics = self._fit_one(template, X_model, weights)
-            for round_ in range(self.n_trim_rounds):
-                kept, kept_weights = self._most_normal(
-                    self._score(estimator, statistics, X_model), weights
-                )
-                self._report(
-                    f"model {index + 1}/{self.n_estimators}: fit {round_ + 2}/{self.n_trim_rounds + 1} on the "
-                    f"{len(kept)} most normal rows ({len(X) - len(kept)} set aside)"
-                )
-                estimator, statistics = self._fit_one(
-                    template, X_model[kept], kept_weights
-                )
-            scaling = None
-            if n_features < X.shape[1]:
-                location, spread = _robust_location_scale(
-                    self._score(estimator, statistics, X_model), weights
-                )
-                scaling = (location, spread if spread > 0 else 1.0)
-            self.estimators_.append(estimator)
-            self.estimators_features_.append(features)
-            self.scoring_statistics_.append(statistics)
-            self.score_scaling_.append(scaling)
+            self._fit_member(index, self._template(X, rng), features, X, weights)
+        self._set_offset(X, weights)
+        return self
 
+    def _training_rows(self, X, sample_weight):
+        """``(X, weights)``: ``X`` checked (numbers validated; a mixed table as it is), rows of weight zero dropped."""
+        self._table = is_mixed(X, self.kinds)
+        if self._is_table():
+            set_table_features(self, X)
+            X = X if isinstance(X, pd.DataFrame) else np.asarray(X, dtype=object)
+            self._check_table_options(X)
+        else:
+            X = validate_input(self, X, reset=True)
+        weights = row_weights(sample_weight, X)
+        if weights is not None:
+            X, weights = _rows(X, weights > 0), weights[weights > 0]
+        return X, weights
+
+    def _check_table_options(self, X):
+        """Refuse the options that need numeric columns on a mixed table."""
+        if self._n_features_per_model(X.shape[1]) < X.shape[1]:
+            raise ValueError(
+                f"max_features={self.max_features!r} (feature bagging) averages robust z-scores of models that "
+                "each read a subset of columns, which needs numeric columns to subset and has no per-column "
+                "breakdown in nats; on a mixed table (kinds=, or a DataFrame with non-numeric columns) keep "
+                "max_features=1.0."
+            )
+
+    def _template(self, X, rng):
+        """The unfitted autoencoder of the next member, seeded from ``rng``; sets ``scoring_``."""
+        template = (
+            clone(self.autoencoder)
+            if self.autoencoder is not None
+            else self._default_autoencoder(X)
+        )
+        if not isinstance(template, BaseAutoencoder):
+            raise TypeError(
+                f"autoencoder must be a skae autoencoder, got {type(template).__name__}."
+            )
+        if self.random_state is not None or self.n_estimators > 1:
+            template.set_params(random_state=rng.randint(np.iinfo(np.int32).max))
+        if self.verbose > 1:
+            template.set_params(verbose=self.verbose - 1)
+        if self._is_table() and self.kinds is not None:
+            template.set_params(kinds=self.kinds)
+        self.scoring_ = self._resolve_scoring(template)
+        return template
+
+    def _fit_member(self, index, template, features, X, weights):
+        """Fit one member on ``features`` of ``X``, with its trimmed refits and score scaling."""
+        X_model = _columns(X, features)
+        self._report(
+            f"model {index + 1}/{self.n_estimators}: fit 1/{self.n_trim_rounds + 1} on all {len(X)} rows"
+        )
+        estimator, statistics = self._fit_one(template, X_model, weights)
+        for round_ in range(self.n_trim_rounds):
+            kept, kept_weights = self._most_normal(
+                self._score(estimator, statistics, X_model), weights
+            )
+            self._report(
+                f"model {index + 1}/{self.n_estimators}: fit {round_ + 2}/{self.n_trim_rounds + 1} on the "
+                f"{len(kept)} most normal rows ({len(X) - len(kept)} set aside)"
+            )
+            estimator, statistics = self._fit_one(
+                template, _rows(X_model, kept), kept_weights
+            )
+        scaling = None
+        if len(features) < X.shape[1]:
+            location, spread = _robust_location_scale(
+                self._score(estimator, statistics, X_model), weights
+            )
+            scaling = (location, spread if spread > 0 else 1.0)
+        self.estimators_.append(estimator)
+        self.estimators_features_.append(features)
+        self.scoring_statistics_.append(statistics)
+        self.score_scaling_.append(scaling)
+
+    def _set_offset(self, X, weights):
+        """``offset_`` from the training scores, as ``contamination`` says."""
         scores = self._score_samples(X)  # not score_samples: X is already validated
         if self.contamination == "auto":
             median, spread = _robust_location_scale(scores, weights)
@@ -273,7 +343,6 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
         self._report(
             f"offset_ = {self.offset_:.6g}: {n_below} of {len(X)} training rows below it"
         )
-        return self
 
     def _most_normal(self, scores, weights):
         """The rows a trimmed refit keeps, the most normal ones, and their weights (None: unweighted).
@@ -313,16 +382,115 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
             Finite, or -inf for a row the model cannot explain: one so far from
             the training data that its score overflows (never NaN), or, with a
             Bernoulli autoencoder, one with a value outside [0, 1]. Such rows
-            are always predicted as outliers.
+            are always predicted as outliers. In the float dtype of ``X``;
+            float64 for a mixed table.
         """
         check_is_fitted(self)
-        X = validate_input(self, X, reset=False)
-        return self._score_samples(X)
+        return self._score_samples(self._scoring_input(X))
+
+    def score_samples_per_column(self, X):
+        """Each column's share of :meth:`score_samples`: which columns made a row unusual.
+
+        The mean over the autoencoders of each cell's term in their score:
+        with ``scoring="reconstruction"``, minus the cell's squared error;
+        with "likelihood", minus half its standardised squared residual; on a
+        mixed table, or with "elbo", the autoencoder's own
+        ``score_samples_per_column`` (the cell's log-likelihood; 0 for a
+        missing cell). A term of a row that belongs to no column (the code's
+        Mahalanobis term of "likelihood", a VAE's KL) is spread evenly over
+        the row's cells (its observed cells on a mixed table). Each row sums
+        to its :meth:`score_samples`, up to floating-point rounding; a cell
+        that makes the row impossible (a value outside [0, 1] for a Bernoulli
+        autoencoder) is -inf. Not available with feature bagging
+        (``max_features`` below all features), whose scores are z-scores of
+        models on different columns rather than sums over cells.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Data to score.
+
+        Returns
+        -------
+        scores : DataFrame of shape (n_samples, n_features)
+            One column per input column (named as in ``fit``; ``X``'s index
+            for a DataFrame), finite or -inf, never NaN; a row's lowest cells
+            are the columns that made it unusual.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from skae import AutoencoderOutlierDetector
+        >>> rng = np.random.RandomState(0)
+        >>> X = pd.DataFrame({"size": rng.normal(10, 1, 200), "colour": rng.choice(["red", "blue"], 200)})
+        >>> detector = AutoencoderOutlierDetector(n_trim_rounds=0, random_state=0).fit(X)
+        >>> odd = pd.DataFrame({"size": [60.0], "colour": ["red"]})
+        >>> detector.score_samples_per_column(odd).iloc[0].idxmin()
+        'size'
+        """
+        check_is_fitted(self)
+        if any(scaling is not None for scaling in self.score_scaling_):
+            raise ValueError(
+                f"max_features={self.max_features!r}: the score is an average of robust z-scores of models on "
+                "different columns, not a sum over cells, so it has no per-column breakdown; fit with "
+                "max_features=1.0 to explain rows column by column."
+            )
+        rows = self._scoring_input(X)
+        cells = np.mean(
+            [
+                self._cells(estimator, statistics, rows)
+                for estimator, statistics in zip(
+                    self.estimators_, self.scoring_statistics_
+                )
+            ],
+            axis=0,
+        )
+        names = (
+            column_names(self.estimators_[0].schema_)
+            if self._is_table()
+            else _check_feature_names_in(self, None)
+        )
+        return pd.DataFrame(
+            np.where(np.isnan(cells), -np.inf, cells),
+            columns=names,
+            index=X.index if isinstance(X, pd.DataFrame) else None,
+        )
+
+    def _scoring_input(self, X):
+        """``X`` validated (numbers), or as it is (a mixed table: the autoencoders read it)."""
+        if self._is_table():
+            return X
+        return validate_input(self, X, reset=False)
+
+    def _is_table(self):
+        """Whether the detector is fitted (or being fitted) on a mixed table."""
+        return getattr(self, "_table", False)
+
+    def _cells(self, estimator, statistics, X):
+        """One member's per-cell score terms (see :meth:`score_samples_per_column`)."""
+        if self.scoring_ == "elbo" or self._is_table():
+            return estimator.score_samples_per_column(X).to_numpy()
+        with np.errstate(over="ignore", invalid="ignore"):
+            residual = X - estimator.reconstruct(X)
+            if self.scoring_ == "reconstruction":
+                cells = -(residual**2)
+            else:
+                residual_variance, code_mean, precision = statistics
+                code_term = _mahalanobis(estimator.transform(X) - code_mean, precision)
+                cells = -0.5 * (
+                    (residual / np.sqrt(residual_variance)) ** 2
+                    + code_term[:, None] / X.shape[1]
+                )
+        if is_bernoulli(estimator):
+            cells = np.where((X < 0) | (X > 1), -np.inf, cells)
+        return cells
 
     def _score_samples(self, X):
         scores = np.mean(
             [self._member_score(i, X) for i in range(len(self.estimators_))], axis=0
         )
+        if self._is_table():
+            return scores  # float64: a table has no one float dtype
         with np.errstate(
             over="ignore"
         ):  # a float64 score beyond float32's range is -inf there
@@ -392,6 +560,16 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
 
     def _resolve_scoring(self, estimator):
         is_vae = isinstance(estimator, VAE)
+        if self._is_table():
+            # The autoencoder's own score on a table: each column's log-likelihood.
+            own = "elbo" if is_vae else "reconstruction"
+            if self.scoring not in ("auto", own):
+                raise ValueError(
+                    f"scoring={self.scoring!r} reads numeric residuals; on a mixed table (kinds=, or a DataFrame "
+                    f"with non-numeric columns) the score is {type(estimator).__name__}.score_samples, each "
+                    f"column's log-likelihood in nats: use scoring='auto' (here {own!r})."
+                )
+            return own
         if self.scoring == "auto":
             return "elbo" if is_vae else "likelihood"
         if self.scoring == "elbo" and not is_vae:
@@ -419,7 +597,7 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
         )
 
     def _score(self, estimator, statistics, X):
-        if self.scoring_ == "elbo":
+        if self.scoring_ == "elbo" or self._is_table():
             return estimator.score_samples(X)
         # Far from the data these sums overflow to +inf, which is the honest
         # answer (score -inf), not a warning.
@@ -448,6 +626,16 @@ class AutoencoderOutlierDetector(VersionedStateMixin, OutlierMixin, BaseEstimato
             activation="tanh",
             max_iter=50,
         )
+
+
+def _rows(X, rows):
+    """The rows ``rows`` (indices or a mask) of an array or DataFrame."""
+    return X.iloc[rows] if isinstance(X, pd.DataFrame) else X[rows]
+
+
+def _columns(X, features):
+    """The columns ``features`` (indices) of an array or DataFrame."""
+    return X.iloc[:, features] if isinstance(X, pd.DataFrame) else X[:, features]
 
 
 def _mahalanobis(centred, precision):

@@ -14,7 +14,9 @@ from torch import nn
 from ._base import BaseAutoencoder, document, store_parameters
 from ._compat import Interval, StrOptions
 from ._inference import INFERENCE_DTYPE
+from ._mixed import is_mixed, split_rows
 from ._random import (
+    _generator,
     bernoulli,
     fit_seeds,
     randn_like,
@@ -64,6 +66,16 @@ class VAE(BaseAutoencoder):
     work, although one (e.g. ``StandardScaler``) still decides how much each
     feature counts. The Bernoulli decoder outputs logits, for data in [0, 1].
 
+    A mixed table (see ``kinds``: strings, categories, booleans, counts, with
+    missing cells) is modelled column by column, as by the other
+    autoencoders: the encoder reads the table's codes and the decoder outputs
+    each column's distribution parameters, so ``log p(x|z)`` is the sum over
+    the observed cells of each column's log-likelihood (missing cells are
+    left out), and the ELBO and the importance-weighted bound are in nats of
+    the table's own values. ``inverse_transform``, ``reconstruct``,
+    ``sample``, ``interpolate`` and ``sample_reconstruction`` then return the
+    table in its own kinds (labels, integer counts) and dtypes.
+
     ``transform`` returns the posterior mean, ``inverse_transform`` the
     decoder's mean, and ``score_samples`` a per-sample lower bound on log p(x)
     in nats: the ELBO, or the importance-weighted bound (Burda et al., 2016)
@@ -76,7 +88,10 @@ class VAE(BaseAutoencoder):
         overcomplete code), for every skae estimator alike; in a VAE the KL
         term makes unneeded dimensions collapse to the prior (``n_active_units_``).
     likelihood : {"gaussian", "bernoulli"}, default="gaussian"
-        Decoder distribution p(x|z).
+        Decoder distribution p(x|z) of numeric input. On a mixed table each
+        column's kind decides its likelihood and this parameter is not used;
+        "bernoulli" there is refused as a contradiction (give the 0/1
+        columns ``kinds={column: "binary"}`` instead).
     beta : float, default=1.0
         Weight of the KL term during training (beta-VAE); scores always use 1.
     n_score_samples : int, default=10
@@ -103,6 +118,16 @@ class VAE(BaseAutoencoder):
     (5, 64)
     >>> bool(vae.score_samples(X[:10]).mean() <= vae.score_samples(X[:10], n_samples=50).mean())
     True
+
+    A mixed table, gaps included, comes back in its own kinds:
+
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"city": ["Lyon", "Oslo", None, "Oslo"] * 10,
+    ...                       "rooms": pd.array([2, 3, 1, pd.NA] * 10, dtype="Int64")})
+    >>> vae = VAE(2, max_iter=5, random_state=0).fit(table)
+    >>> drawn = vae.sample(3, random_state=0)
+    >>> bool(drawn["city"].isin(["Lyon", "Oslo"]).all()), str(drawn["rooms"].dtype)
+    (True, 'Int64')
     """
 
     _parameter_constraints = {
@@ -152,26 +177,56 @@ class VAE(BaseAutoencoder):
     def _build_module(self, X, sample_weight=None):
         # The mean and log-variance heads sit on the encoder's output, of any
         # width: the last hidden layer of the built-in MLP, or a user's encoder.
-        n_features, hidden = X.shape[1], self._hidden_sizes()
+        # On a mixed table the encoder reads the schema's codes and the decoder
+        # outputs every column's distribution parameters (``likelihood``).
+        inputs, hidden = self._split_targets(X)[0], self._hidden_sizes()
+        likelihood = self._mixed_likelihood()
+        n_features = inputs.shape[1]
+        n_outputs = n_features if likelihood is None else likelihood.n_outputs
         body = self._network(
-            "encoder", X, [n_features, *hidden], self.activation, any_width=True
+            "encoder", inputs, [n_features, *hidden], self.activation, any_width=True
         )
         width = output_shape(body, "encoder", n_features)[1]
         decoder = self._network(
-            "decoder", X, [self.n_components, *reversed(hidden), n_features]
+            "decoder", inputs, [self.n_components, *reversed(hidden), n_outputs]
         )
         # A Gaussian decoder's data is standardised inside the module (one
         # scale for all features keeps the shared noise variance meaningful):
         # training on X or on c * X is then the same optimisation, with
         # likelihoods still reported in X's units. Unscaled data (N(0, 300^2))
-        # used to diverge on the first batch at any learning rate.
+        # used to diverge on the first batch at any learning rate. A mixed
+        # table's codes are standardised already, column by column.
         shift, scale = (
-            (0.0, 1.0) if self._is_bernoulli() else _shift_and_scale(X, sample_weight)
+            (0.0, 1.0)
+            if self._is_bernoulli() or likelihood is not None
+            else _shift_and_scale(X, sample_weight)
         )
         heads = nn.Linear(width, self.n_components), nn.Linear(width, self.n_components)
-        return VariationalAutoencoder(
-            body, *heads, decoder, shift, scale, corruption=self._build_corruption(X)
+        module = VariationalAutoencoder(
+            body,
+            *heads,
+            decoder,
+            shift,
+            scale,
+            corruption=self._build_corruption(inputs),
         )
+        if likelihood is not None:
+            module.likelihood = likelihood  # moves and casts with the module; its buffers are not weights
+        return module
+
+    def _models_mixed_tables(self):
+        return True
+
+    def _fit_rows(self, X, reset, observed=None):
+        if self._is_bernoulli() and (
+            is_mixed(X, self.kinds) if reset else self._is_mixed()
+        ):
+            raise ValueError(
+                "likelihood='bernoulli' is for numeric data in [0, 1]; on a mixed table (kinds=, or a DataFrame "
+                "with non-numeric columns) each column's kind decides its likelihood. Leave likelihood at its "
+                "default and give kinds={column: 'binary'} for the 0/1 columns."
+            )
+        return super()._fit_rows(X, reset, observed)
 
     def _elementwise_nll(self, module, output, X, sample_weight=None):
         if self._is_bernoulli():
@@ -215,7 +270,7 @@ class VAE(BaseAutoencoder):
             weights=sample_weight,
         )
         self.n_active_units_ = int(np.sum(variances > 0.01))
-        if not self._is_bernoulli():
+        if not (self._is_bernoulli() or self._is_mixed()):
             scale = float(self.module_.input_scale)
             relative = max(
                 self._mean_squared_residual(X, sample_weight) / scale**2,
@@ -252,8 +307,9 @@ class VAE(BaseAutoencoder):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to score.
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Data to score; a mixed table's log-likelihoods are summed over
+            its observed cells.
         n_samples : int or None, default=None
             None gives the ELBO (expected log-likelihood over
             ``n_score_samples`` posterior samples, KL in closed form). An int K
@@ -288,7 +344,7 @@ class VAE(BaseAutoencoder):
         sequence of draws.
         """
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
+        X = self._scoring_input(X)
         importance_weighted = n_samples is not None
         n_draws = n_samples if importance_weighted else self.n_score_samples
         if not isinstance(n_draws, Integral) or n_draws < 1:
@@ -304,7 +360,58 @@ class VAE(BaseAutoencoder):
             X,
             rows_per_pass=max(1, self.inference_batch_size // n_draws),
         )
-        return honest_scores(scores, X, self._is_bernoulli())
+        return honest_scores(scores, X, self._is_bernoulli() and not self._is_mixed())
+
+    def score_samples_per_column(self, X):
+        """Each column's share of the ELBO, :meth:`score_samples` with ``n_samples=None``.
+
+        A cell's share is its expected log-likelihood ``E_q[log p(x_j | z)]``
+        (over the same ``n_score_samples`` posterior draws as the ELBO; 0 for
+        a missing cell of a mixed table), minus an equal part of the row's KL
+        term: the KL belongs to the code, not to any column, so it is spread
+        evenly over the row's observed cells (over every column when none is
+        observed). Each row sums to its ELBO, up to floating-point rounding,
+        and the column a row's lowest share is in is the one that made it
+        unusual whatever the KL. The importance-weighted bound
+        (``n_samples=K``) is a log of a sum over draws, with no such
+        breakdown.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Data to score.
+
+        Returns
+        -------
+        scores : DataFrame of shape (n_samples, n_features)
+            One column per input column (named as in ``fit``; ``X``'s index
+            for a DataFrame), finite or -inf, never NaN.
+        """
+        check_is_fitted(self)
+        rows = self._scoring_input(X)
+        draws = self.score_draws(self.n_score_samples)
+        cells = self._predict(
+            lambda module, rows: self._elbo_cells(
+                module, rows, draws.to(rows.device, rows.dtype)
+            ),
+            rows,
+            rows_per_pass=max(1, self.inference_batch_size // self.n_score_samples),
+        )
+        return self._cells_frame(cells, X)
+
+    def _elbo_cells(self, module, x, draws):
+        """Each cell's share of the ELBO (see :meth:`score_samples_per_column`)."""
+        mean, log_var, _, nll = self._draw_nll(module, x, draws)
+        observed = (
+            split_rows(self.schema_, x, parts=3)[2]
+            if self._is_mixed()
+            else torch.ones_like(nll[0])
+        )
+        n_observed = observed.sum(dim=1, keepdim=True)
+        share = torch.where(
+            n_observed > 0, observed / n_observed.clamp(min=1), 1 / observed.shape[1]
+        )
+        return -nll.mean(dim=0) - kl_standard_normal(mean, log_var)[:, None] * share
 
     def score_draws(self, n_draws):
         """The standard normal draws ``eps`` that every row's score shares.
@@ -356,7 +463,10 @@ class VAE(BaseAutoencoder):
             The fitted ``module_``, or a copy of it (on another device or in
             another dtype), in eval mode.
         x : torch.Tensor of shape (n_samples, n_features)
-            Rows, in the module's dtype and on its device.
+            Rows, in the module's dtype and on its device. For a model
+            fitted on a mixed table, the table's encoded inputs, targets and
+            observed mask side by side (what ``score_samples`` scores; such a
+            model has no ONNX form).
         draws : torch.Tensor of shape (n_draws, 1, n_components)
             Standard normal draws shared by every row: :meth:`score_draws`, in
             ``x``'s dtype and on its device.
@@ -368,21 +478,43 @@ class VAE(BaseAutoencoder):
         bound : torch.Tensor of shape (n_samples,)
         """
         n_draws = len(draws)
-        mean, log_var = module.posterior(x)
-        z = mean + torch.exp(0.5 * log_var) * draws
-        output = module.decode(z.reshape(-1, z.shape[-1])).reshape(n_draws, *x.shape)
-        log_px = -self._elementwise_nll(module, output, x).sum(dim=-1)
+        mean, log_var, z, nll = self._draw_nll(module, x, draws)
+        log_px = -nll.sum(dim=-1)
         if not importance_weighted:
             return log_px.mean(dim=0) - kl_standard_normal(mean, log_var)
         log_pz = -0.5 * (z**2 + LOG_2PI).sum(dim=-1)
         log_qz = -0.5 * (draws**2 + LOG_2PI + log_var).sum(dim=-1)
         return torch.logsumexp(log_px + log_pz - log_qz, dim=0) - math.log(n_draws)
 
+    def _draw_nll(self, module, x, draws):
+        """``(mean, log_var, z, nll)``: the posterior of each row, its latent draws (n_draws, n, n_components)
+        and each cell's negative log-likelihood under each draw (n_draws, n, n_columns).
+
+        ``x`` holds numbers, or a mixed table's :func:`scoring_rows` (its missing cells add 0).
+        """
+        n_draws = len(draws)
+        if self._is_mixed():
+            inputs, targets, observed = split_rows(self.schema_, x, parts=3)
+        else:
+            inputs = x
+        mean, log_var = module.posterior(inputs)
+        z = mean + torch.exp(0.5 * log_var) * draws
+        output = module.decode(z.reshape(-1, z.shape[-1]))
+        if not self._is_mixed():
+            output = output.reshape(n_draws, *x.shape)
+            return mean, log_var, z, self._elementwise_nll(module, output, x)
+        # Draw-major rows, as z is flattened: row d * n + i is draw d of row i.
+        nll = module.likelihood(
+            output, targets.repeat(n_draws, 1), observed.repeat(n_draws, 1)
+        )
+        return mean, log_var, z, nll.reshape(n_draws, len(x), -1)
+
     def sample_reconstruction(self, X, random_state=None):
         """One draw from the model's distribution of each row's reconstruction.
 
         Draws z ~ q(z|x), then x' ~ p(x|z) (Gaussian noise around the decoder's
-        mean, or Bernoulli 0/1 cells): what :class:`AutoencoderImputer` with
+        mean, or Bernoulli 0/1 cells; on a mixed table, a draw from each
+        column's likelihood): what :class:`AutoencoderImputer` with
         ``sample_posterior=True`` fills missing cells with, so that imputers
         with different seeds give a multiple imputation.
 
@@ -395,18 +527,21 @@ class VAE(BaseAutoencoder):
 
         Returns
         -------
-        X_drawn : ndarray of shape (n_samples, n_features)
-            In the float dtype of ``X``.
+        X_drawn : ndarray or DataFrame of shape (n_samples, n_features)
+            In the float dtype of ``X``; on a mixed table, the table in its
+            own kinds and dtypes (as :meth:`inverse_transform` returns it).
         """
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
+        X = self._model_input(X)
         seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
         with random_stream(seed):
-            return self._predict(self._draw_reconstruction, X)
+            return self._as_table(self._predict(self._draw_reconstruction, X))
 
     def _draw_reconstruction(self, module, x):
         mean, log_var = module.posterior(x)
         output = module.decode(mean + torch.exp(0.5 * log_var) * randn_like(mean))
+        if hasattr(module, "likelihood"):
+            return module.likelihood.sample(output, _generator(output.device))
         if self._is_bernoulli():
             return bernoulli(torch.sigmoid(output))
         return output + torch.exp(0.5 * module.log_noise_var) * randn_like(output)
@@ -423,9 +558,10 @@ class VAE(BaseAutoencoder):
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_features_in_), float64
+        X_new : ndarray or DataFrame of shape (n_samples, n_features_in_)
             The decoder's mean for each draw (pixel probabilities for a
-            Bernoulli decoder).
+            Bernoulli decoder), float64; on a mixed table, each column's
+            point prediction in its own kind (as :meth:`inverse_transform`).
         """
         check_is_fitted(self)
         _check_count(n_samples, "n_samples", 1)
@@ -436,8 +572,10 @@ class VAE(BaseAutoencoder):
         z = torch.randn(
             (n_samples, self.n_components), generator=generator, dtype=INFERENCE_DTYPE
         ).numpy()
-        return self._predict(
-            lambda module, codes: self._output_mean(module.decode(codes)), z
+        return self._as_table(
+            self._predict(
+                lambda module, codes: self._point(module, module.decode(codes)), z
+            )
         )
 
     def interpolate(self, x_start, x_end, n_steps=8):
@@ -446,14 +584,16 @@ class VAE(BaseAutoencoder):
         Parameters
         ----------
         x_start, x_end : array-like of shape (n_features,) or (1, n_features)
-            The two end points.
+            The two end points: rows, such as ``X.iloc[i]`` of a mixed table.
         n_steps : int, default=8
             Points on the path, both ends included (at least 2).
 
         Returns
         -------
-        path : ndarray of shape (n_steps, n_features_in_)
-            Decoded means along the path, in the inputs' float dtype.
+        path : ndarray or DataFrame of shape (n_steps, n_features_in_)
+            Decoded means along the path, in the inputs' float dtype; on a
+            mixed table, the table in its own kinds (as
+            :meth:`inverse_transform`).
         """
         check_is_fitted(self)
         _check_count(n_steps, "n_steps", 2)
@@ -465,9 +605,11 @@ class VAE(BaseAutoencoder):
         )
         dtype = np.promote_types(start.dtype, end.dtype)
         weights = np.linspace(0, 1, n_steps, dtype=dtype)[:, None]
-        return self._predict(
-            lambda module, codes: self._output_mean(module.decode(codes)),
-            (1 - weights) * start + weights * end,
+        return self._as_table(
+            self._predict(
+                lambda module, codes: self._point(module, module.decode(codes)),
+                (1 - weights) * start + weights * end,
+            )
         )
 
     def _one_row(self, x, name):
@@ -481,7 +623,7 @@ class VAE(BaseAutoencoder):
                 f"{name} must be one row, of shape (n_features,) or (1, n_features); got shape {np.shape(x)}. "
                 f"To interpolate between several pairs, call interpolate once per pair."
             )
-        return self._validate_X(x, reset=False)
+        return self._model_input(x)
 
 
 def _check_count(value, name, minimum):

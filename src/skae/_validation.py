@@ -259,7 +259,7 @@ def check_mixed_training(estimator, X, own_likelihood):
     if own_likelihood:
         raise ValueError(
             f"{name} has a likelihood of its own and does not model mixed tables (kinds, or a DataFrame with "
-            "non-numeric columns) yet; use AutoencoderTransformer, DenoisingAE, SparseAE or ContractiveAE, or "
+            "non-numeric columns); use AutoencoderTransformer, DenoisingAE, SparseAE, ContractiveAE or VAE, or "
             "encode the table as numbers first (OneHotEncoder in a ColumnTransformer)."
         )
 
