@@ -11,6 +11,7 @@ Every imputer returns levels as codes; categorical and ordinal cells are rounded
 Imputers: column mean / mode (median level for ordinal columns), KNNImputer on one-hot codes (numeric and ordinal
 columns standardised), a MissForest-style imputer (``_missforest.py``), skae's AutoencoderImputer on one-hot codes as
 it stood before issue 21 ("skae before"), the mixed-type skae imputer through the hook ``skae_mixed_imputer``, and
+its ablation with a learned scale per real or positive cell ("skae-mixed-learned-scale"), and
 qolmat's EM imputer on one-hot codes ("qolmat-em"; needs ``pip install qolmat``, best in its own virtual environment).
 
     python benchmarks/bench_mixed.py [DATA_DIR] [--tables adult breast wine letter spam] [--masks 1 2 3]
@@ -35,7 +36,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import KNNImputer, SimpleImputer
 from sklearn.model_selection import train_test_split
 
-from skae import AutoencoderImputer
+from skae import AutoencoderImputer, DenoisingAE
 
 warnings.simplefilter("ignore")
 
@@ -171,12 +172,31 @@ def qolmat_em(X, kinds, seed):
     return from_one_hot(filled.fit_transform(pd.DataFrame(codes)).to_numpy(), layout, X)
 
 
+class _LearnedScaleDAE(DenoisingAE):
+    """The ablation of the fixed scale: the decoder also predicts each real or positive cell's scale (the
+    likelihood the VAE uses), through the base estimator's ``_learns_cell_scales`` slot."""
+
+    _learns_cell_scales = True
+
+
+def skae_mixed_learned_scale(X, kinds, seed):
+    positive = {j: kind for j, kind in enumerate(kinds) if kind == "positive"}
+    default = AutoencoderImputer._default_autoencoder(len(kinds), table=True)
+    imputer = AutoencoderImputer(
+        _LearnedScaleDAE(**default.get_params()),
+        kinds=positive or None,
+        random_state=seed,
+    )
+    return imputer.fit_transform(typed_frame(X, kinds)).astype(np.float64).to_numpy()
+
+
 IMPUTERS = {
     "mean": mean_mode,
     "knn": knn_one_hot,
     "missforest": missforest,
     "skae-before": skae_before,
     "skae-mixed": skae_mixed,
+    "skae-mixed-learned-scale": skae_mixed_learned_scale,
     "qolmat-em": qolmat_em,
 }
 

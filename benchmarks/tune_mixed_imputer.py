@@ -7,7 +7,7 @@ columns and the categorical digit), breast cancer (30 positive measurements and 
 cells are hidden completely at random (seeds 1 and 2); the error is the HI-VAE paper's, as in ``bench_mixed.py``.
 
     python benchmarks/tune_mixed_imputer.py [--tables ...] [--seeds 1 2] [--hidden 512] [--noise-level 0.15]
-        [--patience 200] [--max-iter 3000] [--rounds 3] [--baselines]
+        [--patience 200] [--max-iter 3000] [--rounds 3] [--alpha 1e-4] [--baselines]
 """
 
 import argparse
@@ -70,6 +70,7 @@ def skae_imputer(args, kinds, seed):
         max_iter=args.max_iter,
         learning_rate_init=args.lr,
         batch_size=args.batch_size,
+        alpha=args.alpha,
     )
     return AutoencoderImputer(
         autoencoder, kinds=positive or None, n_rounds=args.rounds, random_state=seed
@@ -87,6 +88,7 @@ def main():
     parser.add_argument("--lr", type=float, default=0.001)
     parser.add_argument("--batch-size", default="auto")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--alpha", type=float, default=0.0001)
     parser.add_argument("--baselines", action="store_true")
     parser.add_argument("--label", default="skae")
     args = parser.parse_args()

@@ -266,3 +266,33 @@ def test_output_layout_widths(fitted):
     widths = [s.stop - s.start for s in likelihood.output_slices]
     assert widths == [2, 2, 1, 1, 3, 3]
     assert likelihood.n_outputs == 12
+
+
+def test_a_fixed_scale_is_each_columns_training_standard_deviation(fitted, rng):
+    """learn_scale=False: one output per real or positive column, scored as scipy does with the
+    column's training standard deviation (of log1p for positive ones) as the scale."""
+    frame, schema, _ = fitted
+    likelihood = MixedLikelihood(schema, learn_scale=False)
+    assert [s.stop - s.start for s in likelihood.output_slices] == [1, 1, 1, 1, 3, 3]
+    encoded = schema.encode(frame)
+    raw = rng.normal(scale=0.7, size=(len(frame), likelihood.n_outputs))
+    nll = likelihood(
+        t(raw), t(encoded.targets), torch.as_tensor(encoded.observed)
+    ).numpy()
+    for j in (0, 1):
+        column, seen = schema.columns_[j], encoded.observed[:, j]
+        x = frame.iloc[:, j].to_numpy(dtype=float)[seen]
+        unit_scale = np.c_[raw[seen, likelihood.output_slices[j]], np.zeros(seen.sum())]
+        np.testing.assert_allclose(
+            nll[seen, j], reference_nll(column, unit_scale, x), rtol=1e-9, atol=1e-6
+        )
+
+
+def test_the_autoencoders_fix_the_scale_and_the_vae_learns_it():
+    from skae import VAE, AutoencoderTransformer
+
+    frame = mixed_frame(60)
+    for estimator, learned in ((AutoencoderTransformer(2), False), (VAE(2), True)):
+        estimator.set_params(max_iter=2, random_state=0).fit(frame)
+        widths = [s.stop - s.start for s in estimator.module_.likelihood.output_slices]
+        assert widths[:2] == ([2, 2] if learned else [1, 1])

@@ -210,7 +210,7 @@ def test_per_column_scores_on_numbers_sum_to_score_samples(scoring):
 def test_a_bernoulli_cell_outside_the_unit_interval_is_minus_infinity():
     X = np.random.RandomState(0).rand(60, 3)
     detector = AutoencoderOutlierDetector(
-        AutoencoderTransformer(2, loss="binary_crossentropy", max_iter=5),
+        AutoencoderTransformer(2, likelihood="bernoulli", max_iter=5),
         n_trim_rounds=0,
     ).fit(X)
     odd = X[:1].copy()

@@ -24,6 +24,10 @@ slot                           default                                overridden
 ``_anneal(module, epoch)``     nothing; False                         SparseAE (k schedule)
 ``_set_fitted_statistics(X)``  nothing                                SparseAE, VAE
 ``_code_size()``               ``n_components``                       SparseAE (from ``k`` if None)
+``_models_mixed_tables()``     True unless ``_elementwise_nll`` is    VAE (True)
+                               overridden
+``_learns_cell_scales``        False: a mixed table's real and        VAE (True)
+                               positive columns have a fixed scale
 =============================  =====================================  ============================
 
 ``_elementwise_nll``, ``_penalty``, ``_build_module`` and
@@ -382,6 +386,13 @@ class BaseAutoencoder(
         store_parameters(self, locals())
 
     # ------------------------------------------------------------------ slots
+    # On a mixed table, whether the decoder predicts each real or positive
+    # cell's scale (see MixedLikelihood's learn_scale). Fixed, every column's
+    # standardised error counts alike, as squared error does on numbers; a
+    # learned scale lets the columns the network predicts best dominate
+    # training, which imputed worse.
+    _learns_cell_scales = False
+
     def _build_module(self, X, sample_weight=None):
         """The torch module to train; ``X`` is the validated training data (rows of :meth:`_fit_rows`).
 
@@ -859,7 +870,9 @@ class BaseAutoencoder(
 
     def _mixed_likelihood(self):
         """A fresh float64 :class:`MixedLikelihood` of ``schema_``, or None on numbers."""
-        return MixedLikelihood(self.schema_) if self._is_mixed() else None
+        if not self._is_mixed():
+            return None
+        return MixedLikelihood(self.schema_, learn_scale=self._learns_cell_scales)
 
     def _input_columns(self):
         """The column of each network input unit on a mixed table, or None on numbers."""

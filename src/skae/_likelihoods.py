@@ -80,10 +80,12 @@ def _bounds(location, cutpoints):
     return torch.cat([-inf, cutpoints, inf], dim=-1) - location.unsqueeze(-1)
 
 
-def output_width(column):
-    """Decoder outputs a column needs: mean and log-scale (real, positive), log-rate (count), one logit (binary),
-    one logit per level (categorical), a location and ``K - 1`` cut-points (ordinal)."""
-    return {"real": 2, "positive": 2, "count": 1, "binary": 1}.get(
+def output_width(column, learn_scale=True):
+    """Decoder outputs a column needs: mean and log-scale (real, positive; the mean alone at a fixed scale),
+    log-rate (count), one logit (binary), one logit per level (categorical), a location and ``K - 1`` cut-points
+    (ordinal)."""
+    gaussian = 2 if learn_scale else 1
+    return {"real": gaussian, "positive": gaussian, "count": 1, "binary": 1}.get(
         column.kind, column.n_levels
     )
 
@@ -112,6 +114,8 @@ class _Group(torch.nn.Module):
         """The distribution parameters of the group's columns, each (n, g) or (n, g, K)."""
         r = raw[:, self.outputs] + self.offset.to(raw.dtype)
         if self.kind in ("real", "positive"):
+            if r.shape[-1] == 1:  # a fixed unit scale (learn_scale=False)
+                return r[..., 0], torch.zeros_like(r[..., 0])
             floor = torch.full_like(r[..., 1], self.log_min_scale)
             return r[..., 0], torch.logaddexp(r[..., 1], floor)
         if self.kind == "ordinal":
@@ -184,9 +188,9 @@ class MixedLikelihood(torch.nn.Module):
 
     The decoder's output has `n_outputs` units, column after column in the table's order (``output_slices``);
     see :func:`output_width`. Real and positive columns are Gaussian on their standardised value (of ``log1p``
-    for positive ones), with scale ``exp(raw) + min_scale``; their log-densities include the standardisation's
-    Jacobian, so every column is scored in nats of the table's own values. Columns of one kind and width are
-    computed together.
+    for positive ones), with scale ``exp(raw) + min_scale`` or, with ``learn_scale=False``, a fixed scale of 1
+    (their training standard deviation); their log-densities include the standardisation's Jacobian, so every
+    column is scored in nats of the table's own values. Columns of one kind and width are computed together.
 
     Parameters
     ----------
@@ -195,6 +199,10 @@ class MixedLikelihood(torch.nn.Module):
     min_scale : float, default=1e-2
         Smallest standard deviation of a real or positive column, in units of its training standard deviation:
         keeps a decoder from buying likelihood by shrinking a scale without end.
+    learn_scale : bool, default=True
+        Whether the decoder predicts each real or positive cell's scale. A learned scale weighs each cell's
+        error by its predicted precision, so columns the network predicts well dominate training; a fixed
+        scale weighs every column's standardised error alike, as squared error does on numbers.
 
     Attributes
     ----------
@@ -218,10 +226,10 @@ class MixedLikelihood(torch.nn.Module):
     (torch.Size([3, 2]), 0.0)
     """
 
-    def __init__(self, schema, min_scale=1e-2):
+    def __init__(self, schema, min_scale=1e-2, learn_scale=True):
         super().__init__()
         columns = schema.columns_
-        widths = [output_width(column) for column in columns]
+        widths = [output_width(column, learn_scale) for column in columns]
         starts = [sum(widths[:j]) for j in range(len(widths))]
         self.n_outputs = sum(widths)
         self.output_slices = tuple(

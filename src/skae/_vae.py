@@ -214,6 +214,9 @@ class VAE(BaseAutoencoder):
             module.likelihood = likelihood  # moves and casts with the module; its buffers are not weights
         return module
 
+    # The ELBO's likelihood has each cell's scale, as the numeric VAE learns its noise variance.
+    _learns_cell_scales = True
+
     def _models_mixed_tables(self):
         return True
 
