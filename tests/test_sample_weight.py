@@ -355,3 +355,30 @@ def test_partial_fit_takes_weights(data):
     assert not np.array_equal(
         _parameters(AutoencoderTransformer(**SMALL).partial_fit(X)), _parameters(plain)
     )
+
+
+@pytest.mark.parametrize(
+    "estimator", [AutoencoderTransformer(**SMALL), VAE(**SMALL)], ids=["AE", "VAE"]
+)
+def test_rows_of_weight_zero_change_nothing_on_a_mixed_table(estimator):
+    """The schema (standardisation, level frequencies, levels) is fitted without them too: a
+    zero-weight row may hold an extreme value or a level seen nowhere else."""
+    import pandas as pd
+
+    rng = np.random.RandomState(0)
+    table = pd.DataFrame(
+        {
+            "size": rng.rand(40),
+            "city": rng.choice(["Lyon", "Oslo"], 40).astype(object),
+        }
+    )
+    garbage = pd.DataFrame({"size": [1e4, -50.0], "city": ["Rome", "Rome"]})
+    with_garbage = pd.concat([table.iloc[:20], garbage, table.iloc[20:]])
+    weights = np.r_[np.ones(20), np.zeros(2), np.ones(20)]
+    weighted = clone(estimator).fit(with_garbage, sample_weight=weights)
+    plain = clone(estimator).fit(table)
+    assert weighted.schema_.columns_[1].levels == plain.schema_.columns_[1].levels
+    np.testing.assert_array_equal(_parameters(weighted), _parameters(plain))
+    np.testing.assert_array_equal(
+        weighted.score_samples(table), plain.score_samples(table)
+    )

@@ -87,6 +87,7 @@ from ._mixed import (
     column_names,
     fit_schema,
     is_mixed,
+    rows_of_positive_weight,
     scoring_rows,
     split_rows,
     training_rows,
@@ -600,6 +601,10 @@ class BaseAutoencoder(
             The fitted estimator.
         """
         check_renamed_loss(self)
+        if is_mixed(X, self.kinds):
+            X, observed, sample_weight = rows_of_positive_weight(
+                X, observed, sample_weight
+            )
         X, weights = self._fit_rows(
             X, not (self.warm_start and self._is_fitted()), observed
         )
@@ -639,6 +644,8 @@ class BaseAutoencoder(
             The estimator.
         """
         check_renamed_loss(self)
+        if is_mixed(X, self.kinds):
+            X, _, sample_weight = rows_of_positive_weight(X, None, sample_weight)
         X, weights = self._fit_rows(X, not self._is_fitted())
         X, weights, sample_weight = training_weights(X, sample_weight, weights)
         return train(

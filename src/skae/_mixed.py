@@ -13,9 +13,10 @@ weights are the observed mask (a missing cell is never a target). A scored row a
 
 import numpy as np
 import pandas as pd
+from sklearn.utils import _safe_indexing
 
 from ._columns import ColumnSchema
-from ._validation import observed_weights
+from ._validation import observed_weights, row_weights
 
 
 def is_mixed(X, kinds):
@@ -75,3 +76,20 @@ def split_rows(schema, rows, parts=2):
 def column_names(schema):
     """The schema's column names, for per-column outputs."""
     return [column.name for column in schema.columns_]
+
+
+def rows_of_positive_weight(X, observed, sample_weight):
+    """``(X, observed, sample_weight)`` of a mixed table's rows of positive weight.
+
+    The schema (levels, standardisation, level frequencies) is fitted on these
+    rows alone, so a row of weight zero takes no part in fitting, as on numbers.
+    """
+    weights = row_weights(sample_weight, X)
+    if weights is None or (weights > 0).all():
+        return X, observed, sample_weight
+    kept = np.flatnonzero(weights > 0)
+    return (
+        _safe_indexing(X, kept),
+        None if observed is None else _safe_indexing(observed, kept),
+        weights[kept],
+    )
