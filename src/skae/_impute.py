@@ -22,7 +22,7 @@ from ._compat import (
     is_scalar_nan,
 )
 from ._denoising import DenoisingAE
-from ._mixed import is_mixed
+from ._mixed import is_mixed, set_table_features
 from ._persistence import VersionedStateMixin
 from ._scores import is_bernoulli
 from ._validation import check_params, row_weights, validate_input
@@ -529,16 +529,6 @@ class AutoencoderImputer(VersionedStateMixin, _BaseImputer):
 
 
 # ---------------------------------------------------------------- mixed tables
-def set_table_features(imputer, X):
-    """``n_features_in_`` and ``feature_names_in_`` of a mixed table, as ``validate_data`` sets them."""
-    imputer.n_features_in_ = np.shape(X)[1]
-    names = list(X.columns) if isinstance(X, pd.DataFrame) else []
-    if names and all(isinstance(name, str) for name in names):
-        imputer.feature_names_in_ = np.asarray(names, dtype=object)
-    elif hasattr(imputer, "feature_names_in_"):
-        del imputer.feature_names_in_
-
-
 def select_columns(X, kept):
     """The columns of the table ``X`` marked in ``kept``."""
     return (
